@@ -298,6 +298,11 @@ def _op_value(r: _Reader, op: str, expected: Any, path: str) -> bool:
     return True
 
 
+def _freeze(value: Any) -> Any:
+    """Lists become tuples so that an agreement is hashable (its compiled form is cached)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 def _trait_condition(r: _Reader, value: dict[str, Any], path: str) -> Condition | None:
     name = r.text(value["trait"], _join(path, "trait"))
     ops = [k for k in value if k != "trait"]
@@ -312,7 +317,7 @@ def _trait_condition(r: _Reader, value: dict[str, Any], path: str) -> Condition 
     op = ops[0]
     if not _op_value(r, op, value[op], _join(path, op)) or name is None:
         return None
-    return TraitCond(name, op, value[op])
+    return TraitCond(name, op, _freeze(value[op]))
 
 
 def _event_condition(r: _Reader, value: dict[str, Any], path: str) -> Condition | None:
@@ -356,7 +361,7 @@ def _event_condition(r: _Reader, value: dict[str, Any], path: str) -> Condition 
                 if not _op_value(r, op, expected, _join(prop_path, op)):
                     ok = False
                     continue
-                props.append(PropertyTest(str(prop_name), op, expected))
+                props.append(PropertyTest(str(prop_name), op, _freeze(expected)))
     if not ok:
         return None
     return EventCond(

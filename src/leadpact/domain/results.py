@@ -105,6 +105,9 @@ class LeadResult:
     company: dict[str, Any] = field(default_factory=dict)
     bant: tuple[str, ...] = ()
     last_event_at: int | None = None
+    touches: dict[str, int] = field(default_factory=dict)
+    """Content touched (``event:<name>`` for track events, ``page:<path>`` for pages), counted
+    over the whole history, for attribution reports."""
 
 
 def lead_to_json(lead: LeadResult, as_of: int, zone: tzinfo) -> dict[str, Any]:
