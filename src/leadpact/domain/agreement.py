@@ -169,7 +169,9 @@ class _Reader:
             probe = probe[:cut] if cut > 0 else ""
         return self._lines.get("")
 
-    def mapping(self, value: Any, path: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    def mapping(
+        self, value: Any, path: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()
+    ) -> dict[str, Any] | None:
         if not isinstance(value, dict):
             self.problem(path, f"expected a mapping, found {describe(value)}")
             return None
@@ -243,11 +245,17 @@ def _condition(r: _Reader, value: Any, path: str, context: str) -> Condition | N
     for combinator in ("all", "any"):
         if combinator in keys:
             if len(keys) > 1:
-                r.problem(path, f"'{combinator}' must stand alone in its mapping; found also {', '.join(sorted(keys - {combinator}))}")
+                r.problem(
+                    path,
+                    f"'{combinator}' must stand alone in its mapping; "
+                    f"found also {', '.join(sorted(keys - {combinator}))}",
+                )
                 return None
             items_raw = value[combinator]
             if not isinstance(items_raw, list) or not items_raw:
-                r.problem(_join(path, combinator), f"expected a non-empty list of conditions, found {describe(items_raw)}")
+                r.problem(
+                    _join(path, combinator), f"expected a non-empty list of conditions, found {describe(items_raw)}"
+                )
                 return None
             items = [_condition(r, item, f"{path}.{combinator}[{i}]", context) for i, item in enumerate(items_raw)]
             if any(item is None for item in items):
@@ -262,7 +270,11 @@ def _condition(r: _Reader, value: Any, path: str, context: str) -> Condition | N
         return Not(inner) if inner is not None else None
     if "trait" in keys:
         if context == "event":
-            r.problem(path, "engagement rules take event conditions (type, event, path, path_prefix, property), not trait conditions")
+            r.problem(
+                path,
+                "engagement rules take event conditions (type, event, path, path_prefix, property), "
+                "not trait conditions",
+            )
             return None
         return _trait_condition(r, value, path)
     if keys & set(_CRITERIA_KEYS):
@@ -272,10 +284,16 @@ def _condition(r: _Reader, value: Any, path: str, context: str) -> Condition | N
         return _criteria_condition(r, value, path)
     if keys & set(_EVENT_KEYS):
         if context != "event":
-            r.problem(path, f"event conditions are only allowed in engagement rules; here use {_CONTEXT_KINDS[context]}")
+            r.problem(
+                path, f"event conditions are only allowed in engagement rules; here use {_CONTEXT_KINDS[context]}"
+            )
             return None
         return _event_condition(r, value, path)
-    r.problem(path, f"not a condition: unknown key(s) {', '.join(sorted(map(str, keys)))}; expected trait, {', '.join(_EVENT_KEYS)}, {', '.join(_CRITERIA_KEYS)}, all, any or not")
+    r.problem(
+        path,
+        f"not a condition: unknown key(s) {', '.join(sorted(map(str, keys)))}; "
+        f"expected trait, {', '.join(_EVENT_KEYS)}, {', '.join(_CRITERIA_KEYS)}, all, any or not",
+    )
     return None
 
 
@@ -324,7 +342,10 @@ def _event_condition(r: _Reader, value: dict[str, Any], path: str) -> Condition 
     ok = True
     for key in value:
         if key not in _EVENT_KEYS:
-            r.problem(_join(path, str(key)), f"unknown key {key!r} in an event condition; expected one of {', '.join(_EVENT_KEYS)}")
+            r.problem(
+                _join(path, str(key)),
+                f"unknown key {key!r} in an event condition; expected one of {', '.join(_EVENT_KEYS)}",
+            )
             ok = False
     kind = value.get("type")
     if kind is not None and r.choice(kind, _join(path, "type"), EVENT_TYPES) is None:
@@ -350,12 +371,17 @@ def _event_condition(r: _Reader, value: dict[str, Any], path: str) -> Condition 
             for prop_name, test in raw.items():
                 prop_path = f"{path}.property.{prop_name}"
                 if not isinstance(test, dict) or len(test) != 1:
-                    r.problem(prop_path, f"expected exactly one operator mapping such as {{eq: value}}, found {describe(test)}")
+                    r.problem(
+                        prop_path,
+                        f"expected exactly one operator mapping such as {{eq: value}}, found {describe(test)}",
+                    )
                     ok = False
                     continue
-                (op, expected), = test.items()
+                ((op, expected),) = test.items()
                 if op not in TRAIT_OPS:
-                    r.problem(_join(prop_path, str(op)), f"unknown operator {op!r}; expected one of {', '.join(TRAIT_OPS)}")
+                    r.problem(
+                        _join(prop_path, str(op)), f"unknown operator {op!r}; expected one of {', '.join(TRAIT_OPS)}"
+                    )
                     ok = False
                     continue
                 if not _op_value(r, op, expected, _join(prop_path, op)):
@@ -377,7 +403,7 @@ def _criteria_condition(r: _Reader, value: dict[str, Any], path: str) -> Conditi
     if len(value) != 1:
         r.problem(path, f"one criterion per mapping; combine {', '.join(sorted(map(str, value)))} with all: [...]")
         return None
-    (key, raw), = value.items()
+    ((key, raw),) = value.items()
     if key == "bant_gte":
         count = r.integer(raw, _join(path, key), minimum=1)
         if count is not None and count > 5:
@@ -401,8 +427,20 @@ def _criteria_condition(r: _Reader, value: dict[str, Any], path: str) -> Conditi
 # --- the agreement ----------------------------------------------------------------------------
 
 _TOP_KEYS: Final = (
-    "name", "version", "description", "timezone", "business_calendar", "company_holidays",
-    "approved_by", "fit", "engagement", "decay", "exclusions", "stages", "assignment", "sla",
+    "name",
+    "version",
+    "description",
+    "timezone",
+    "business_calendar",
+    "company_holidays",
+    "approved_by",
+    "fit",
+    "engagement",
+    "decay",
+    "exclusions",
+    "stages",
+    "assignment",
+    "sla",
     "recycle",
 )
 
@@ -425,7 +463,8 @@ def parse_agreement(
     calendar = _calendar(r, top.get("business_calendar", "JP"), supported_calendars)
     holidays = _company_holidays(r, top.get("company_holidays"))
     approved = tuple(
-        t for i, a in enumerate(r.sequence(top.get("approved_by"), "approved_by"))
+        t
+        for i, a in enumerate(r.sequence(top.get("approved_by"), "approved_by"))
         if (t := r.text(a, f"approved_by[{i}]")) is not None
     )
     fit = _fit_rules(r, top.get("fit"))
@@ -440,10 +479,21 @@ def parse_agreement(
     if r.problems or name is None or version is None or stages is None:
         raise AgreementError(source, r.problems)
     return Agreement(
-        name=name, version=version, description=description, timezone=timezone or "Asia/Tokyo",
-        business_calendar=calendar, company_holidays=holidays, approved_by=approved, fit=fit,
-        engagement=engagement, decay=decay, exclusions=exclusions, stages=stages,
-        assignment=assignment, sla=sla, recycle=recycle,
+        name=name,
+        version=version,
+        description=description,
+        timezone=timezone or "Asia/Tokyo",
+        business_calendar=calendar,
+        company_holidays=holidays,
+        approved_by=approved,
+        fit=fit,
+        engagement=engagement,
+        decay=decay,
+        exclusions=exclusions,
+        stages=stages,
+        assignment=assignment,
+        sla=sla,
+        recycle=recycle,
     )
 
 
@@ -611,8 +661,12 @@ def _sla(r: _Reader, value: Any) -> tuple[SlaRule, ...]:
     rules: list[SlaRule] = []
     for i, raw in enumerate(r.sequence(value, "sla")):
         path = f"sla[{i}]"
-        rule = r.mapping(raw, path, ("id", "starts", "stops", "within", "owner"),
-                         required=("id", "starts", "stops", "within", "owner"))
+        rule = r.mapping(
+            raw,
+            path,
+            ("id", "starts", "stops", "within", "owner"),
+            required=("id", "starts", "stops", "within", "owner"),
+        )
         if rule is None:
             continue
         rid = _rule_id(r, rule, path)
@@ -638,7 +692,7 @@ def _within(r: _Reader, value: Any, path: str) -> Within | None:
     if len(raw) != 1:
         r.problem(path, f"expected exactly one of {', '.join(WITHIN_UNITS)}, found {len(raw)}")
         return None
-    (unit, amount), = raw.items()
+    ((unit, amount),) = raw.items()
     if unit not in WITHIN_UNITS:
         return None
     count = r.integer(amount, _join(path, unit), minimum=1)

@@ -7,23 +7,22 @@ rules. The compiled form is derived data only: the :class:`Agreement` stays the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
 from leadpact.domain.agreement import Agreement, AssignmentRule, EngagementRule, SlaRule
 from leadpact.domain.calendar import BusinessCalendar
 from leadpact.domain.conditions import (
-    AllOf,
     Condition,
     CriteriaPredicate,
-    EventCond,
     EventIn,
+    EventLike,
     EventPredicate,
     TraitPredicate,
     compile_criteria,
     compile_event,
     compile_traits,
+    depends_only_on_name,
     walk,
 )
 from leadpact.domain.timeutil import US_PER_DAY
@@ -41,15 +40,19 @@ class CompiledDecay:
     half_life_us: float = 0.0
 
 
+_MEMO_LIMIT: Final = 200_000
+
+
 @dataclass(slots=True)
 class CompiledAgreement:
     agreement: Agreement
     calendar: BusinessCalendar
     fit: list[tuple[str, float, TraitPredicate]]
     engagement: list[EngagementRule]
-    track_by_event: dict[str, tuple[tuple[int, EventPredicate], ...]]
-    track_any: tuple[tuple[int, EventPredicate], ...]
-    page_rules: tuple[tuple[int, EventPredicate], ...]
+    static_rules: dict[str, tuple[tuple[int, EventPredicate], ...]]
+    """Per message type: rules whose verdict depends only on (type, event name or path)."""
+    dynamic_rules: dict[str, tuple[tuple[int, EventPredicate], ...]]
+    """Per message type: rules that also read properties, tested on every message."""
     decay: CompiledDecay
     exclusions: list[tuple[str, TraitPredicate]]
     mql: CriteriaPredicate
@@ -59,24 +62,24 @@ class CompiledAgreement:
     assignment: list[tuple[AssignmentRule, TraitPredicate | None]]
     sla_starts: dict[str, list[SlaRule]] = field(default_factory=dict)
     sla_stops: dict[str, list[SlaRule]] = field(default_factory=dict)
+    _memo: dict[tuple[str, str | None], tuple[int, ...]] = field(default_factory=dict)
 
-
-def _required_event(cond: Condition) -> tuple[str | None, str | None]:
-    """(type, event name) that every match of ``cond`` must have, when that is knowable."""
-    if isinstance(cond, EventCond):
-        kind = cond.type or ("track" if cond.event is not None else None)
-        if cond.path is not None or cond.path_prefix is not None:
-            kind = "page"
-        return kind, cond.event
-    if isinstance(cond, AllOf):
-        kind: str | None = None
-        event: str | None = None
-        for item in cond.items:
-            item_kind, item_event = _required_event(item)
-            kind = kind or item_kind
-            event = event or item_event
-        return kind, event
-    return None, None
+    def matching_rules(self, msg: EventLike) -> tuple[int, ...]:
+        """Indexes of the engagement rules ``msg`` (a page or track message) matches."""
+        kind = msg.type
+        key = (kind, msg.event if kind == "track" else msg.path)
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = tuple(index for index, pred in self.static_rules.get(kind, _NO_RULES) if pred(msg))
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()  # bound memory on histories with unbounded distinct paths
+            self._memo[key] = hit
+        dynamic = self.dynamic_rules.get(kind)
+        if dynamic:
+            extra = tuple(index for index, pred in dynamic if pred(msg))
+            if extra:
+                return tuple(sorted(hit + extra))
+        return hit
 
 
 def _decay(agreement: Agreement) -> CompiledDecay:
@@ -89,27 +92,18 @@ def _decay(agreement: Agreement) -> CompiledDecay:
     return CompiledDecay("half", half_life_us=decay.half_life_days * US_PER_DAY)
 
 
+def _optional_criteria(cond: Condition | None) -> CriteriaPredicate | None:
+    return compile_criteria(cond) if cond is not None else None
+
+
 def compile_agreement(agreement: Agreement) -> CompiledAgreement:
-    track_by_event: dict[str, list[tuple[int, EventPredicate]]] = {}
-    track_any: list[tuple[int, EventPredicate]] = []
-    page_rules: list[tuple[int, EventPredicate]] = []
+    static_rules: dict[str, list[tuple[int, EventPredicate]]] = {"page": [], "track": []}
+    dynamic_rules: dict[str, list[tuple[int, EventPredicate]]] = {"page": [], "track": []}
     for index, rule in enumerate(agreement.engagement):
         pred = compile_event(rule.condition)
-        kind, event = _required_event(rule.condition)
-        if kind == "page":
-            page_rules.append((index, pred))
-        elif event is not None:
-            track_by_event.setdefault(event, []).append((index, pred))
-        elif kind == "track":
-            track_any.append((index, pred))
-        else:  # could match either type (e.g. any: [...] or a bare property test)
-            track_any.append((index, pred))
-            page_rules.append((index, pred))
-    # Rules must be applied in agreement order for the same event, whatever the index path.
-    merged_track = {
-        name: tuple(sorted([*rules, *track_any], key=lambda r: r[0]))
-        for name, rules in track_by_event.items()
-    }
+        target = static_rules if depends_only_on_name(rule.condition) else dynamic_rules
+        for kind in ("page", "track"):
+            target[kind].append((index, pred))
     watched: set[str] = set()
     for criteria in (agreement.stages.mql, agreement.stages.sql, agreement.stages.hot):
         if criteria is not None:
@@ -122,22 +116,18 @@ def compile_agreement(agreement: Agreement) -> CompiledAgreement:
         sla_starts.setdefault(sla.starts, []).append(sla)
         for stop in sla.stops:
             sla_stops.setdefault(stop, []).append(sla)
-    optional: Callable[[Condition | None], CriteriaPredicate | None] = (
-        lambda c: compile_criteria(c) if c is not None else None
-    )
     return CompiledAgreement(
         agreement=agreement,
         calendar=BusinessCalendar(agreement.business_calendar, agreement.company_holidays),
         fit=[(r.id, r.points, compile_traits(r.condition)) for r in agreement.fit],
         engagement=list(agreement.engagement),
-        track_by_event=merged_track,
-        track_any=tuple(track_any) or _NO_RULES,
-        page_rules=tuple(page_rules) or _NO_RULES,
+        static_rules={kind: tuple(rules) for kind, rules in static_rules.items()},
+        dynamic_rules={kind: tuple(rules) for kind, rules in dynamic_rules.items() if rules},
         decay=_decay(agreement),
         exclusions=[(e.id, compile_traits(e.condition)) for e in agreement.exclusions],
         mql=compile_criteria(agreement.stages.mql),
-        sql=optional(agreement.stages.sql),
-        hot=optional(agreement.stages.hot),
+        sql=_optional_criteria(agreement.stages.sql),
+        hot=_optional_criteria(agreement.stages.hot),
         watched_events=frozenset(watched),
         assignment=[
             (rule, compile_traits(rule.condition) if rule.condition is not None else None)

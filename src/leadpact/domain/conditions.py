@@ -169,7 +169,7 @@ class CriteriaContext(Protocol):
     def company_values(self) -> Mapping[str, Any]: ...
     def score_value(self, kind: str) -> float: ...
     def bant_count(self) -> int: ...
-    def seen_event(self, name: str) -> bool: ...
+    def seen_any(self, names: frozenset[str]) -> bool: ...
 
 
 TraitPredicate = Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
@@ -200,17 +200,14 @@ def compile_traits(cond: Condition) -> TraitPredicate:
     raise TypeError(f"{type(cond).__name__} is not a trait condition")
 
 
-
 def compile_event(cond: Condition) -> EventPredicate:
     """A predicate over one event (page or track message)."""
     if isinstance(cond, EventCond):
         return _compile_event_cond(cond)
     if isinstance(cond, AllOf):
-        parts = [compile_event(c) for c in cond.items]
-        return lambda e: all(p(e) for p in parts)
+        return _conjunction([compile_event(c) for c in cond.items])
     if isinstance(cond, AnyOf):
-        parts = [compile_event(c) for c in cond.items]
-        return lambda e: any(p(e) for p in parts)
+        return _disjunction([compile_event(c) for c in cond.items])
     if isinstance(cond, Not):
         inner = compile_event(cond.item)
         return lambda e: not inner(e)
@@ -233,9 +230,34 @@ def _compile_event_cond(cond: EventCond) -> EventPredicate:
         checks.append(lambda e: e.path is not None and e.path.startswith(prefix))
     for prop in cond.properties:
         checks.append(_property_check(prop))
+    return _conjunction(checks)
+
+
+def _conjunction(checks: list[Callable[[Any], bool]]) -> Callable[[Any], bool]:
+    """``all`` without a generator per call: the replay calls these millions of times."""
+    if not checks:
+        return lambda _: True
     if len(checks) == 1:
         return checks[0]
-    return lambda e: all(check(e) for check in checks)
+    if len(checks) == 2:
+        first, second = checks
+        return lambda x: first(x) and second(x)
+    return lambda x: all(check(x) for check in checks)
+
+
+def _disjunction(checks: list[Callable[[Any], bool]]) -> Callable[[Any], bool]:
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda x: first(x) or second(x)
+    return lambda x: any(check(x) for check in checks)
+
+
+def depends_only_on_name(cond: Condition) -> bool:
+    """True when an event condition reads nothing but type, event name and path, so its
+    verdict can be memoised per (type, name-or-path)."""
+    return all(not (isinstance(node, EventCond) and node.properties) for node in walk(cond))
 
 
 def _property_check(prop: PropertyTest) -> EventPredicate:
@@ -254,17 +276,15 @@ def compile_criteria(cond: Condition) -> CriteriaPredicate:
         needed = cond.value
         return lambda ctx: ctx.bant_count() >= needed
     if isinstance(cond, EventIn):
-        names = cond.events
-        return lambda ctx: any(ctx.seen_event(n) for n in names)
+        names = frozenset(cond.events)
+        return lambda ctx: ctx.seen_any(names)
     if isinstance(cond, TraitCond):
         pred = compile_traits(cond)
         return lambda ctx: pred(ctx.trait_values(), ctx.company_values())
     if isinstance(cond, AllOf):
-        parts = [compile_criteria(c) for c in cond.items]
-        return lambda ctx: all(p(ctx) for p in parts)
+        return _conjunction([compile_criteria(c) for c in cond.items])
     if isinstance(cond, AnyOf):
-        parts = [compile_criteria(c) for c in cond.items]
-        return lambda ctx: any(p(ctx) for p in parts)
+        return _disjunction([compile_criteria(c) for c in cond.items])
     if isinstance(cond, Not):
         inner = compile_criteria(cond.item)
         return lambda ctx: not inner(ctx)

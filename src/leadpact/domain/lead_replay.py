@@ -84,8 +84,8 @@ class LeadMachine:
     def bant_count(self) -> int:
         return len(self.bant)
 
-    def seen_event(self, name: str) -> bool:
-        return name in self.seen
+    def seen_any(self, names: frozenset[str]) -> bool:
+        return not self.seen.isdisjoint(names)
 
     # --- feeding messages --------------------------------------------------------------------
     def apply(self, msg: Message) -> None:
@@ -104,23 +104,21 @@ class LeadMachine:
     def _absorb(self, msg: Message) -> None:
         """Merge traits and score the event; no stage decisions."""
         kind = msg.type
-        if kind == "track":
-            name = msg.event
-            assert name is not None
-            key = "event:" + name
-            self.touches[key] = self.touches.get(key, 0) + 1
-            if name in self.c.watched_events:
-                self.seen.add(name)
-            rules = self.c.track_by_event.get(name, self.c.track_any)
-            for index, pred in rules:
-                if pred(msg):
-                    self.engagement.add(index, msg.ts)
-        elif kind == "page":
-            key = "page:" + (msg.path or "")
-            self.touches[key] = self.touches.get(key, 0) + 1
-            for index, pred in self.c.page_rules:
-                if pred(msg):
-                    self.engagement.add(index, msg.ts)
+        if kind == "track" or kind == "page":
+            if kind == "track":
+                name = msg.event or ""
+                key = "event:" + name
+                if name in self.c.watched_events:
+                    self.seen.add(name)
+            else:
+                key = "page:" + (msg.path or "")
+            touches = self.touches
+            touches[key] = touches.get(key, 0) + 1
+            matched = self.c.matching_rules(msg)
+            if matched:
+                add = self.engagement.add
+                for index in matched:
+                    add(index, msg.ts)
         elif kind == "identify":
             self._merge(self.traits, msg.traits)
         elif kind == "group":
@@ -168,10 +166,10 @@ class LeadMachine:
                         return
             if stage == "lead":
                 self._enter("mal", cause, SYSTEM, SYSTEM)
-        if self.stage == "mal" and self.c.mql(self):  # type: ignore[arg-type]
+        if self.stage == "mal" and self.c.mql(self):
             self._enter("mql", cause, SYSTEM, SYSTEM)
         sql = self.c.sql
-        if sql is not None and self.stage in BEFORE_SQL and sql(self):  # type: ignore[arg-type]
+        if sql is not None and self.stage in BEFORE_SQL and sql(self):
             self._fast_track_to_sql(cause)
 
     def _fast_track_to_sql(self, cause: str) -> None:
@@ -182,8 +180,14 @@ class LeadMachine:
         self._enter("sql", cause, SYSTEM, SYSTEM)
 
     def _enter(
-        self, stage: str, cause: str, actor_id: str, role: str, *,
-        fast_track: bool = False, reason: str | None = None,
+        self,
+        stage: str,
+        cause: str,
+        actor_id: str,
+        role: str,
+        *,
+        fast_track: bool = False,
+        reason: str | None = None,
     ) -> None:
         self._record(stage, cause, actor_id, role, fast_track=fast_track, reason=reason)
         self.stage = stage
@@ -195,24 +199,45 @@ class LeadMachine:
             self._system_assign(cause)
 
     def _record(
-        self, stage: str, cause: str, actor_id: str, role: str, *,
-        fast_track: bool, reason: str | None = None,
+        self,
+        stage: str,
+        cause: str,
+        actor_id: str,
+        role: str,
+        *,
+        fast_track: bool,
+        reason: str | None = None,
     ) -> None:
-        self.history.append(StageEntry(
-            stage=stage, at=self._now, cause=cause, fast_track=fast_track,
-            from_stage=self.stage, actor_id=actor_id, actor_role=role,
-            agreement_version=self.version, reason=reason,
-        ))
+        self.history.append(
+            StageEntry(
+                stage=stage,
+                at=self._now,
+                cause=cause,
+                fast_track=fast_track,
+                from_stage=self.stage,
+                actor_id=actor_id,
+                actor_role=role,
+                agreement_version=self.version,
+                reason=reason,
+            )
+        )
 
     def _system_assign(self, cause: str) -> None:
         """SPEC §4.4: the first matching rule picks the team; the owner comes from the global
         round robin, which needs every lead's MQL entries."""
         for rule, pred in self.c.assignment:
             if pred is None or pred(self.traits, self.company_traits):
-                self.assignments.append(Assignment(
-                    at=self._now, cause=cause, team=rule.team, owner=None,
-                    actor_id=SYSTEM, actor_role=SYSTEM, mql_at=self._now,
-                ))
+                self.assignments.append(
+                    Assignment(
+                        at=self._now,
+                        cause=cause,
+                        team=rule.team,
+                        owner=None,
+                        actor_id=SYSTEM,
+                        actor_role=SYSTEM,
+                        mql_at=self._now,
+                    )
+                )
                 self._stop_clocks("assign", cause)
                 self._start_clocks("assign")
                 return
@@ -223,7 +248,9 @@ class LeadMachine:
             if rule.id in self._running:
                 continue  # a clock already running is not restarted (docs/semantics.md)
             clock = SlaClock(
-                id=rule.id, owner=rule.owner, started_at=self._now,
+                id=rule.id,
+                owner=rule.owner,
+                started_at=self._now,
                 deadline=deadline(self._now, rule.within, self.c.agreement.zone, self.c.calendar),
             )
             self.clocks.append(clock)
@@ -322,12 +349,25 @@ class LeadMachine:
         self._now = as_of
         self._fit, self._fit_dirty = fit, False
         hot_pred = self.c.hot
-        hot = bool(hot_pred is not None and hot_pred(self))  # type: ignore[arg-type]
+        hot = bool(hot_pred is not None and hot_pred(self))
         return LeadResult(
-            lead_id=self.lead_id, stage=self.stage, origin=self.origin, created_at=self.created_at,
-            score=fit + engagement, fit=fit, engagement=engagement, hot=hot, owner=self.owner,
-            reasons=fit_reasons + engagement_reasons, history=self.history, sla=self.clocks,
-            errors=self.errors, assignments=self.assignments, traits=dict(self.traits),
-            company=dict(self.company_traits), bant=tuple(sorted(self.bant)),
-            last_event_at=self.last_ts, touches=self.touches,
+            lead_id=self.lead_id,
+            stage=self.stage,
+            origin=self.origin,
+            created_at=self.created_at,
+            score=fit + engagement,
+            fit=fit,
+            engagement=engagement,
+            hot=hot,
+            owner=self.owner,
+            reasons=fit_reasons + engagement_reasons,
+            history=self.history,
+            sla=self.clocks,
+            errors=self.errors,
+            assignments=self.assignments,
+            traits=dict(self.traits),
+            company=dict(self.company_traits),
+            bant=tuple(sorted(self.bant)),
+            last_event_at=self.last_ts,
+            touches=self.touches,
         )

@@ -44,7 +44,9 @@ ACTION_RULES: Final[dict[str, ActionRule]] = {
         ActionRule("lose", frozenset({"opportunity"}), "mal", frozenset({"field_sales"})),
         ActionRule("recycle", frozenset({"sal", "sql"}), "mal", frozenset({"inside_sales", "field_sales"})),
         ActionRule(
-            "disqualify", _ALL_BUT_CUSTOMER, "disqualified",
+            "disqualify",
+            _ALL_BUT_CUSTOMER,
+            "disqualified",
             frozenset({"marketing", "inside_sales", "field_sales"}),
         ),
         ActionRule("create_sgl", frozenset(), "sql", frozenset({"field_sales"})),

@@ -124,7 +124,7 @@ def _timestamp(obj: Mapping[str, Any], default: datetime | None) -> int:
     try:
         return to_us(parse_iso(raw))
     except ValueError as exc:
-        raise MessageError("timestamp", f"expected ISO 8601 with offset, found {raw!r} ({exc})")
+        raise MessageError("timestamp", f"expected ISO 8601 with offset, found {raw!r} ({exc})") from None
 
 
 def _page_path(properties: Mapping[str, Any]) -> str | None:
@@ -171,9 +171,7 @@ def _validate_action(obj: Mapping[str, Any], properties: Mapping[str, Any]) -> t
         if value is not None and not isinstance(value, str):
             raise MessageError(f"properties.{key}", f"expected a string, found {_describe(value)}")
     items = properties.get("items")
-    if items is not None and (
-        not isinstance(items, list) or not all(isinstance(i, str) for i in items)
-    ):
+    if items is not None and (not isinstance(items, list) or not all(isinstance(i, str) for i in items)):
         raise MessageError("properties.items", f"expected a list of strings, found {_describe(items)}")
     return action, actor_id, role
 

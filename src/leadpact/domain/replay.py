@@ -89,7 +89,10 @@ def group_by_lead(messages: Iterable[Message], links: dict[str, str]) -> tuple[d
 
 
 def _run_lead(
-    lead_id: str, messages: list[Message], compiled_agreement: CompiledAgreement, as_of: int,
+    lead_id: str,
+    messages: list[Message],
+    compiled_agreement: CompiledAgreement,
+    as_of: int,
 ) -> tuple[LeadResult | None, list[RefusedAction]]:
     messages.sort(key=_order)
     machine = LeadMachine(lead_id, compiled_agreement)
@@ -123,8 +126,12 @@ def assign_owners(leads: Iterable[LeadResult], agreement: Agreement) -> None:
     """
     members = {rule.team: rule.members for rule in agreement.assignment}
     pending = sorted(
-        ((a.mql_at or a.at, lead.lead_id, i, lead) for lead in leads
-         for i, a in enumerate(lead.assignments) if a.owner is None and a.team is not None),
+        (
+            (a.mql_at or a.at, lead.lead_id, i, lead)
+            for lead in leads
+            for i, a in enumerate(lead.assignments)
+            if a.owner is None and a.team is not None
+        ),
         key=lambda item: item[:3],
     )
     turns: dict[str, int] = {}
@@ -148,8 +155,11 @@ def replay(messages: Iterable[Message], agreement: Agreement, as_of: int) -> Rep
     kept = [m for m in unique if m.ts <= as_of]
     groups, unlinked = group_by_lead(kept, link_identities(kept))
     result = ReplayResult(
-        agreement_version=agreement.version, as_of=as_of, duplicates=duplicates,
-        unlinked_anonymous=unlinked, after_as_of=len(unique) - len(kept),
+        agreement_version=agreement.version,
+        as_of=as_of,
+        duplicates=duplicates,
+        unlinked_anonymous=unlinked,
+        after_as_of=len(unique) - len(kept),
     )
     for lead_id in sorted(groups):
         lead, refused = _run_lead(lead_id, groups[lead_id], compiled_agreement, as_of)

@@ -30,7 +30,9 @@ def decay_weight(decay: CompiledDecay, age_us: int) -> float:
     return float(0.5 ** (age_us / decay.half_life_us))
 
 
-def fit_score(compiled: CompiledAgreement, traits: Mapping[str, Any], company: Mapping[str, Any]) -> tuple[float, list[Reason]]:
+def fit_score(
+    compiled: CompiledAgreement, traits: Mapping[str, Any], company: Mapping[str, Any]
+) -> tuple[float, list[Reason]]:
     total = 0.0
     reasons: list[Reason] = []
     for rule_id, points, pred in compiled.fit:
@@ -44,13 +46,25 @@ class Engagement:
     """One lead's engagement since its last reset."""
 
     __slots__ = (
-        "_compiled", "_decay", "_fresh", "_fresh_sum", "_old_sum", "_half_sum", "_half_ref",
-        "_plain_sum", "counts", "stamps",
+        "_compiled",
+        "_decay",
+        "_fresh",
+        "_fresh_sum",
+        "_half_ref",
+        "_half_sum",
+        "_limits",
+        "_old_sum",
+        "_plain_sum",
+        "_points",
+        "counts",
+        "stamps",
     )
 
     def __init__(self, compiled: CompiledAgreement) -> None:
         self._compiled = compiled
         self._decay = compiled.decay
+        self._points = [rule.points for rule in compiled.engagement]
+        self._limits = [rule.max_count for rule in compiled.engagement]
         self.reset()
 
     def reset(self) -> None:
@@ -65,13 +79,17 @@ class Engagement:
 
     def add(self, rule_index: int, ts: int) -> bool:
         """Record a matching event; False when the rule's ``max_count`` is already used up."""
-        rule = self._compiled.engagement[rule_index]
         count = self.counts.get(rule_index, 0)
-        if rule.max_count is not None and count >= rule.max_count:
+        limit = self._limits[rule_index]
+        if limit is not None and count >= limit:
             return False
         self.counts[rule_index] = count + 1
-        self.stamps.setdefault(rule_index, []).append(ts)
-        points = rule.points
+        stamps = self.stamps.get(rule_index)
+        if stamps is None:
+            self.stamps[rule_index] = [ts]
+        else:
+            stamps.append(ts)
+        points = self._points[rule_index]
         kind = self._decay.kind
         if kind == "step":
             self._fresh.append((ts, points))
@@ -99,7 +117,7 @@ class Engagement:
         if kind == "half":
             if self._half_sum == 0.0:
                 return 0.0
-            return self._half_sum * 0.5 ** ((now - self._half_ref) / self._decay.half_life_us)
+            return float(self._half_sum * 0.5 ** ((now - self._half_ref) / self._decay.half_life_us))
         return self._plain_sum
 
     def explain(self, as_of: int) -> tuple[float, list[Reason]]:
