@@ -21,17 +21,23 @@ def _construct(node: yaml.Node, path: str, lines: dict[str, int], problems: list
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.SafeLoader.construct_object(_LOADER, key_node)  # type: ignore[arg-type]
+            key = _LOADER.construct_object(key_node)
             child = f"{path}.{key}" if path else str(key)
             if key in result:
-                problems.append(Problem(child, f"duplicate key {key!r} (the first is on line {lines[child]})", key_node.start_mark.line + 1))
+                problems.append(
+                    Problem(
+                        child,
+                        f"duplicate key {key!r} (the first is on line {lines[child]})",
+                        key_node.start_mark.line + 1,
+                    )
+                )
                 continue
             lines[child] = key_node.start_mark.line + 1
             result[key] = _construct(value_node, child, lines, problems)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, f"{path}[{i}]", lines, problems) for i, item in enumerate(node.value)]
-    return _LOADER.construct_object(node)  # type: ignore[arg-type]
+    return _LOADER.construct_object(node)
 
 
 _LOADER = yaml.SafeLoader("")

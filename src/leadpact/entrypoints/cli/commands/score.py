@@ -20,9 +20,16 @@ from leadpact.service.scoring import ScoreRun, default_as_of, score_messages
 def score(
     agreement: Annotated[Path, typer.Argument(help="The agreement YAML file.")],
     events: Annotated[str, typer.Argument(help="Events as JSONL (one message per line); - for stdin.")],
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Evaluation time, ISO 8601 with offset. Default: the newest event's timestamp.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per lead (sorted by lead_id) instead of a table.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 2 on any bad event line, before printing any result.")] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Evaluation time, ISO 8601 with offset. Default: the newest event's timestamp."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per lead (sorted by lead_id) instead of a table.")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 2 on any bad event line, before printing any result.")
+    ] = False,
 ) -> None:
     """Replay EVENTS under AGREEMENT and print every lead's score, stage, history and SLA clocks."""
     try:
@@ -49,7 +56,9 @@ def score(
     run = score_messages(messages, parsed_agreement, as_of_us)
     for unknown in run.result.unknown_lead_actions:
         refused = unknown.refused
-        typer.echo(f"refused {refused.action} on {unknown.lead_id!r} ({refused.message_id}): {refused.reason}", err=True)
+        typer.echo(
+            f"refused {refused.action} on {unknown.lead_id!r} ({refused.message_id}): {refused.reason}", err=True
+        )
     if as_json:
         out = sys.stdout
         for obj in run.json_objects():
@@ -69,8 +78,16 @@ def _print_table(run: ScoreRun) -> None:
     for obj in run.json_objects():
         clocks = ", ".join(f"{c['id']}:{c['status']}" for c in obj["sla"]) or "-"
         table.add_row(
-            obj["lead_id"], obj["stage"], f"{obj['score']:g}", f"{obj['fit']:g}", f"{obj['engagement']:g}",
-            "yes" if obj["hot"] else "", obj["owner"] or "-", obj["origin"], clocks, str(len(obj["errors"])) if obj["errors"] else "",
+            obj["lead_id"],
+            obj["stage"],
+            f"{obj['score']:g}",
+            f"{obj['fit']:g}",
+            f"{obj['engagement']:g}",
+            "yes" if obj["hot"] else "",
+            obj["owner"] or "-",
+            obj["origin"],
+            clocks,
+            str(len(obj["errors"])) if obj["errors"] else "",
         )
     Console(width=160).print(table)
 
