@@ -146,7 +146,8 @@ class AgreementError(ValueError):
 
     def __init__(self, source: str, problems: list[Problem]) -> None:
         self.source = source
-        self.problems = problems
+        # Reported in file order (problems without a line first), like a compiler would.
+        self.problems = sorted(problems, key=lambda p: p.line or 0)
         super().__init__("\n".join(p.render(source) for p in problems))
 
 
