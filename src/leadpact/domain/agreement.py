@@ -148,7 +148,7 @@ class AgreementError(ValueError):
         self.source = source
         # Reported in file order (problems without a line first), like a compiler would.
         self.problems = sorted(problems, key=lambda p: p.line or 0)
-        super().__init__("\n".join(p.render(source) for p in problems))
+        super().__init__("\n".join(p.render(source) for p in self.problems))
 
 
 class _Reader:
