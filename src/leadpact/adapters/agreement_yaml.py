@@ -15,29 +15,58 @@ import yaml
 
 from leadpact.domain.agreement import Agreement, AgreementError, Problem, parse_agreement
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
-def _construct(node: yaml.Node, path: str, lines: dict[str, int], problems: list[Problem]) -> Any:
+
+def _scalar(node: yaml.Node, path: str, problems: list[Problem]) -> Any:
+    """A scalar's value; one YAML cannot build (an impossible date such as 2026-02-30, an
+    unknown tag) becomes a problem, or its text where the validator can say more about it."""
+    try:
+        return _LOADER.construct_object(node)
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            return node.value  # the validator then reports "expected a date ..., found '2026-02-30'"
+        reason = getattr(exc, "problem", None) or str(exc)
+        problems.append(Problem(path, f"invalid value {node.value!r}: {reason}", node.start_mark.line + 1))
+        return None
+
+
+def _construct(
+    node: yaml.Node, path: str, lines: dict[str, int], problems: list[Problem], active: set[int] | None = None
+) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
+    active = set() if active is None else active
+    if id(node) in active:
+        problems.append(Problem(path, "recursive alias: a value may not contain itself", node.start_mark.line + 1))
+        return None
     if isinstance(node, yaml.MappingNode):
+        active.add(id(node))
         result: dict[Any, Any] = {}
+        first_line: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            key = _LOADER.construct_object(key_node)
-            child = f"{path}.{key}" if path else str(key)
-            if key in result:
-                problems.append(
-                    Problem(
-                        child,
-                        f"duplicate key {key!r} (the first is on line {lines[child]})",
-                        key_node.start_mark.line + 1,
-                    )
-                )
+            line = key_node.start_mark.line + 1
+            if key_node.tag == _MERGE_TAG:
+                problems.append(Problem(path, "merge keys (<<) are not supported; write the keys out", line))
                 continue
-            lines[child] = key_node.start_mark.line + 1
-            result[key] = _construct(value_node, child, lines, problems)
+            if not isinstance(key_node, yaml.ScalarNode):
+                problems.append(Problem(path, "a key must be a plain name, found a list or mapping", line))
+                continue
+            key = _scalar(key_node, path, problems)
+            child = f"{path}.{key}" if path else str(key)
+            if key in first_line:
+                problems.append(Problem(child, f"duplicate key {key!r} (the first is on line {first_line[key]})", line))
+                continue
+            first_line[key] = line
+            lines[child] = line
+            result[key] = _construct(value_node, child, lines, problems, active)
+        active.discard(id(node))
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, f"{path}[{i}]", lines, problems) for i, item in enumerate(node.value)]
-    return _LOADER.construct_object(node)
+        active.add(id(node))
+        items = [_construct(item, f"{path}[{i}]", lines, problems, active) for i, item in enumerate(node.value)]
+        active.discard(id(node))
+        return items
+    return _scalar(node, path, problems)
 
 
 _LOADER = yaml.SafeLoader("")

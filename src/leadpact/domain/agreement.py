@@ -9,6 +9,7 @@ rule.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -156,6 +157,7 @@ class _Reader:
 
     def __init__(self, lines: Mapping[str, int]) -> None:
         self.problems: list[Problem] = []
+        self.rule_ids: list[tuple[str, str]] = []
         self._lines = lines
 
     def problem(self, path: str, message: str) -> None:
@@ -195,13 +197,17 @@ class _Reader:
     def text(self, value: Any, path: str) -> str | None:
         if isinstance(value, str) and value.strip():
             return value
-        hint = " (quote it)" if isinstance(value, int | float) and not isinstance(value, bool) else ""
+        # YAML reads 2026.1 as a number and NO (Norway) as false: quoting fixes both.
+        hint = " (quote it)" if isinstance(value, int | float) else ""
         self.problem(path, f"expected a non-empty string, found {describe(value)}{hint}")
         return None
 
     def number(self, value: Any, path: str, *, positive: bool = False) -> float | None:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.problem(path, f"expected a number, found {describe(value)}")
+            return None
+        if not math.isfinite(value):
+            self.problem(path, f"expected a finite number, found {value!r}")
             return None
         if positive and value <= 0:
             self.problem(path, f"expected a number greater than 0, found {value!r}")
@@ -306,6 +312,9 @@ def _op_value(r: _Reader, op: str, expected: Any, path: str) -> bool:
     elif op in ("gte", "gt", "lte", "lt"):
         if isinstance(expected, bool) or not isinstance(expected, int | float):
             r.problem(path, f"expected a number, found {describe(expected)}")
+            return False
+        if not math.isfinite(expected):
+            r.problem(path, f"expected a finite number, found {expected!r}")
             return False
     elif op == "exists":
         if not isinstance(expected, bool):
@@ -476,7 +485,7 @@ def parse_agreement(
     assignment = _assignment(r, top.get("assignment"))
     sla = _sla(r, top.get("sla"))
     recycle = _recycle(r, top["recycle"]) if top.get("recycle") is not None else Recycle()
-    _check_unique_ids(r, [("fit", fit), ("engagement", engagement), ("exclusions", exclusions), ("sla", sla)])
+    _check_unique_ids(r)
     if r.problems or name is None or version is None or stages is None:
         raise AgreementError(source, r.problems)
     return Agreement(
@@ -540,7 +549,10 @@ def _company_holidays(r: _Reader, value: Any) -> tuple[date, ...]:
 
 
 def _rule_id(r: _Reader, rule: dict[str, Any], path: str) -> str | None:
-    return r.text(rule["id"], _join(path, "id")) if "id" in rule else None
+    rule_id = r.text(rule["id"], _join(path, "id")) if "id" in rule else None
+    if rule_id is not None:
+        r.rule_ids.append((path, rule_id))  # checked for uniqueness even if the rule has other errors
+    return rule_id
 
 
 def _fit_rules(r: _Reader, value: Any) -> tuple[FitRule, ...]:
@@ -711,13 +723,11 @@ def _recycle(r: _Reader, value: Any) -> Recycle:
     return Recycle(reset_engagement=reset)
 
 
-def _check_unique_ids(r: _Reader, groups: list[tuple[str, tuple[Any, ...]]]) -> None:
+def _check_unique_ids(r: _Reader) -> None:
     """Rule ids are how every decision is explained, so they must be unique across sections."""
     seen: dict[str, str] = {}
-    for section, rules in groups:
-        for index, rule in enumerate(rules):
-            where = f"{section}[{index}]"
-            if rule.id in seen:
-                r.problem(f"{where}.id", f"duplicate rule id {rule.id!r} (already used at {seen[rule.id]})")
-            else:
-                seen[rule.id] = where
+    for where, rule_id in r.rule_ids:
+        if rule_id in seen:
+            r.problem(f"{where}.id", f"duplicate rule id {rule_id!r} (already used at {seen[rule_id]})")
+        else:
+            seen[rule_id] = where

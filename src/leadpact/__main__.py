@@ -1,0 +1,5 @@
+"""``python -m leadpact`` runs the command line."""
+
+from leadpact.entrypoints.cli import main
+
+main()
