@@ -160,9 +160,10 @@ class LeadMachine:
             # Exclusions read traits only, so they need re-checking only when traits changed.
             if self._traits_dirty:
                 self._traits_dirty = False
-                for _rule_id, pred in self.c.exclusions:
+                for rule_id, pred in self.c.exclusions:
                     if pred(self.traits, self.company_traits):
-                        self._enter("disqualified", cause, SYSTEM, SYSTEM)
+                        # The exclusion's id is the reason, so reports can say which gate closed.
+                        self._enter("disqualified", cause, SYSTEM, SYSTEM, reason=rule_id)
                         return
             if stage == "lead":
                 self._enter("mal", cause, SYSTEM, SYSTEM)

@@ -1,0 +1,303 @@
+"""``leadpact report waterfall|sla|neglected|attribution|trend EVENTS``: the SPEC §6 reports.
+
+Parse → get the leads → compute → render. Where the leads come from is one function,
+:func:`leads_from_events` (replay an event file); a store-backed source plugs in beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from datetime import date, datetime, time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+
+from leadpact.adapters.agreement_yaml import default_agreement
+from leadpact.adapters.jsonl import read_messages
+from leadpact.domain.agreement import Agreement
+from leadpact.domain.messages import Message
+from leadpact.domain.replay import replay
+from leadpact.domain.results import LeadResult
+from leadpact.domain.timeutil import parse_iso, to_us
+from leadpact.entrypoints.cli.commands.agreement import load_agreement_or_exit
+from leadpact.entrypoints.cli.output import fail, progress
+from leadpact.service.labels import Lang
+from leadpact.service.reports import ReportKind, ReportScope, compute, report_json
+from leadpact.service.reports.chart_words import chart_words
+from leadpact.service.reports.render_csv import report_csv
+from leadpact.service.reports.render_text import report_text
+from leadpact.service.scoring import default_as_of
+
+
+class Language(StrEnum):
+    ja = "ja"
+    en = "en"
+
+
+class TableFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class Segment(StrEnum):
+    source = "source"
+    industry = "industry"
+    size = "size"
+    campaign = "campaign"
+    content = "content"
+    month = "month"
+
+
+class Target(StrEnum):
+    mql = "mql"
+    sal = "sal"
+    sql = "sql"
+    opportunity = "opportunity"
+    customer = "customer"
+
+
+# --- options shared by every report (and by ``backtest``) --------------------------------
+
+EventsArg = Annotated[str, typer.Argument(help="Events as JSONL (one message per line); - for stdin.")]
+AgreementOpt = Annotated[
+    str | None, typer.Option("--agreement", "-a", help="Agreement YAML. Default: the shipped default agreement.")
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Report as of this moment (ISO 8601 with offset). Default: the newest event's time."),
+]
+FromOpt = Annotated[
+    str | None,
+    typer.Option("--from", help="Period start, inclusive: a date (local midnight) or ISO 8601 with offset."),
+]
+ToOpt = Annotated[
+    str | None, typer.Option("--to", help="Period end, exclusive: a date (local midnight) or ISO 8601 with offset.")
+]
+FormatOpt = Annotated[TableFormat, typer.Option("--format", "-f", help="table (text), csv or json.")]
+ChartOpt = Annotated[Path | None, typer.Option("--chart", help="Also write the chart to this file (.png or .svg).")]
+LangOpt = Annotated[Language, typer.Option("--lang", help="Language of tables and charts.")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 2 on any bad event line, before any output.")]
+
+
+def leads_from_events(
+    events: str, agreement: Agreement, as_of: str | None, *, strict: bool
+) -> tuple[list[LeadResult], int]:
+    """The source of the reports' leads: replay an event file. Returns the leads and the
+    as-of moment used (the newest event's time when none was given)."""
+    messages = read_events(events, strict=strict)
+    as_of_us = parse_as_of(as_of) if as_of is not None else (default_as_of(messages) or 0)
+    with progress("Replaying events", total=None):
+        result = replay(messages, agreement, as_of_us)
+    return list(result.leads.values()), as_of_us
+
+
+def read_events(events: str, *, strict: bool) -> list[Message]:
+    if events != "-" and not Path(events).is_file():
+        fail(f"{events}: no such events file")
+    with progress("Reading events", total=None):
+        messages, bad = read_messages(events)
+    for line in bad:
+        typer.echo(f"{line.render()} (line skipped)", err=True)
+    if bad and strict:
+        fail(f"{len(bad)} bad line(s) in {events}; no report produced (--strict)")
+    if not messages:
+        typer.echo(f"warning: {events} has no valid events; the report is empty", err=True)
+    return messages
+
+
+def parse_as_of(text: str) -> int:
+    try:
+        return to_us(parse_iso(text))
+    except ValueError as exc:
+        fail(f"--as-of: expected ISO 8601 with offset (e.g. 2026-03-31T23:59:59+09:00), found {text!r} ({exc})")
+
+
+def parse_bound(text: str | None, option: str, zone: ZoneInfo) -> int | None:
+    """A date means local midnight in the agreement's timezone; a datetime needs an offset."""
+    if text is None:
+        return None
+    try:
+        if len(text) == len("2026-01-01"):
+            return to_us(datetime.combine(date.fromisoformat(text), time(), tzinfo=zone))
+        return to_us(parse_iso(text))
+    except ValueError:
+        expected = "a date (2026-01-01) or ISO 8601 with offset (2026-01-01T00:00:00+09:00)"
+        fail(f"{option}: expected {expected}, found {text!r}")
+
+
+def agreement_or_default(path: str | None) -> Agreement:
+    return default_agreement() if path is None else load_agreement_or_exit(path)
+
+
+def period_bounds(start: str | None, end: str | None, zone: ZoneInfo) -> tuple[int | None, int | None]:
+    start_us, end_us = parse_bound(start, "--from", zone), parse_bound(end, "--to", zone)
+    if start_us is not None and end_us is not None and start_us >= end_us:
+        fail(f"--from {start} is not before --to {end}; the period would be empty")
+    return start_us, end_us
+
+
+def emit(text_or_data: str | dict[str, Any]) -> None:
+    if isinstance(text_or_data, dict):
+        typer.echo(json.dumps(text_or_data, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(text_or_data, nl=not text_or_data.endswith("\n"))
+
+
+def terminal_width() -> int:
+    return shutil.get_terminal_size((160, 24)).columns if sys.stdout.isatty() else 160
+
+
+def write_chart(data: dict[str, Any], path: Path, lang: Lang) -> None:
+    """Write the chart; Japanese falls back to English labels (with a warning) when the
+    machine has no Japanese font, rather than drawing empty boxes."""
+    # Altair is imported only when a chart is asked for: it would add ~0.2 s to every command.
+    from leadpact.adapters.charts import ChartError, build_chart, japanese_font, save_chart
+
+    font = None
+    if lang == "ja":
+        font = japanese_font()
+        if font is None:
+            typer.echo(
+                "warning: no Japanese font found (install one, e.g. apt-get install fonts-noto-cjk); "
+                "the chart is labelled in English",
+                err=True,
+            )
+            lang = "en"
+    try:
+        save_chart(build_chart(data, chart_words(lang), font), path)
+    except ChartError as exc:
+        fail(str(exc))
+    typer.echo(f"Wrote {path}", err=True)
+
+
+# --- the commands ------------------------------------------------------------------------
+
+
+def _run(
+    kind: ReportKind,
+    events: str,
+    agreement_path: str | None,
+    as_of: str | None,
+    start: str | None,
+    end: str | None,
+    fmt: TableFormat,
+    chart: Path | None,
+    lang: Language,
+    strict: bool,
+    *,
+    by: Segment | None = None,
+    target: Target = Target.customer,
+) -> None:
+    agreement = agreement_or_default(agreement_path)
+    start_us, end_us = period_bounds(start, end, agreement.zone)
+    if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
+        fail(f"--chart {chart}: expected a .png or .svg file name")
+    leads, as_of_us = leads_from_events(events, agreement, as_of, strict=strict)
+    scope = ReportScope.for_agreement(agreement, as_of_us, start_us, end_us)
+    report = compute(kind, leads, scope, by=by.value if by else None, target=target.value)
+    data = report_json(report)
+    if fmt is TableFormat.json:
+        emit(data)
+    elif fmt is TableFormat.csv:
+        emit(report_csv(report))
+    else:
+        emit(report_text(report, lang.value, terminal_width()))
+    if chart is not None:
+        write_chart(data, chart, lang.value)
+
+
+def waterfall(
+    events: EventsArg,
+    agreement: AgreementOpt = None,
+    as_of: AsOfOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    by: Annotated[Segment | None, typer.Option("--by", help="Also split the waterfall by this segment.")] = None,
+    fmt: FormatOpt = TableFormat.table,
+    chart: ChartOpt = None,
+    lang: LangOpt = Language.ja,
+    strict: StrictOpt = False,
+) -> None:
+    """Counts per stage, conversion and lead times for the leads that entered the funnel in the
+    period; origin split, the responsibility view and, with --by, one waterfall per segment."""
+    _run("waterfall", events, agreement, as_of, start, end, fmt, chart, lang, strict, by=by)
+
+
+def sla(
+    events: EventsArg,
+    agreement: AgreementOpt = None,
+    as_of: AsOfOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    fmt: FormatOpt = TableFormat.table,
+    chart: ChartOpt = None,
+    lang: LangOpt = Language.ja,
+    strict: StrictOpt = False,
+) -> None:
+    """SLA compliance per SLA and per person for clocks started in the period, and the
+    neglected leads (breached and still open)."""
+    _run("sla", events, agreement, as_of, start, end, fmt, chart, lang, strict)
+
+
+def neglected(
+    events: EventsArg,
+    agreement: AgreementOpt = None,
+    as_of: AsOfOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    fmt: FormatOpt = TableFormat.table,
+    lang: LangOpt = Language.ja,
+    strict: StrictOpt = False,
+) -> None:
+    """Only the neglected leads: SLA clocks past their deadline and still open, latest first."""
+    _run("neglected", events, agreement, as_of, start, end, fmt, None, lang, strict)
+
+
+def attribution(
+    events: EventsArg,
+    agreement: AgreementOpt = None,
+    as_of: AsOfOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    target: Annotated[Target, typer.Option("--target", help="The stage that counts as converted.")] = Target.customer,
+    fmt: FormatOpt = TableFormat.table,
+    chart: ChartOpt = None,
+    lang: LangOpt = Language.ja,
+    strict: StrictOpt = False,
+) -> None:
+    """Which content and sources the converted leads had touched, against the leads of the same
+    cohort that did not convert (share of each group and lift)."""
+    _run("attribution", events, agreement, as_of, start, end, fmt, chart, lang, strict, target=target)
+
+
+def trend(
+    events: EventsArg,
+    agreement: AgreementOpt = None,
+    as_of: AsOfOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    fmt: FormatOpt = TableFormat.table,
+    chart: ChartOpt = None,
+    lang: LangOpt = Language.ja,
+    strict: StrictOpt = False,
+) -> None:
+    """MQL hand-overs per month, their MQL→SQL conversion and median lead time."""
+    _run("trend", events, agreement, as_of, start, end, fmt, chart, lang, strict)
+
+
+def register(app: typer.Typer) -> None:
+    reports = typer.Typer(
+        name="report",
+        help="Reports of SPEC §6 from an event file: waterfall, sla, neglected, attribution, trend.",
+        no_args_is_help=True,
+        rich_markup_mode=None,
+    )
+    for command in (waterfall, sla, neglected, attribution, trend):
+        reports.command(command.__name__)(command)
+    app.add_typer(reports)
