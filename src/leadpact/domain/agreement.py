@@ -152,7 +152,7 @@ class AgreementError(ValueError):
         super().__init__("\n".join(p.render(source) for p in self.problems))
 
 
-class _Reader:
+class Reader:
     """Walks plain data, collecting problems with their paths instead of stopping at the first."""
 
     def __init__(self, lines: Mapping[str, int]) -> None:
@@ -180,10 +180,10 @@ class _Reader:
             return None
         for key in value:
             if key not in allowed:
-                self.problem(_join(path, str(key)), f"unknown key {key!r}; expected one of {', '.join(allowed)}")
+                self.problem(join_path(path, str(key)), f"unknown key {key!r}; expected one of {', '.join(allowed)}")
         for key in required:
             if key not in value:
-                self.problem(_join(path, key), "required key is missing")
+                self.problem(join_path(path, key), "required key is missing")
         return value
 
     def sequence(self, value: Any, path: str) -> list[Any]:
@@ -230,7 +230,7 @@ class _Reader:
         return None
 
 
-def _join(path: str, key: str) -> str:
+def join_path(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
@@ -243,7 +243,7 @@ _CONTEXT_KINDS: Final = {
 }
 
 
-def _condition(r: _Reader, value: Any, path: str, context: str) -> Condition | None:
+def parse_condition(r: Reader, value: Any, path: str, context: str) -> Condition | None:
     """Parse one condition. ``context`` is ``trait``, ``event`` or ``criteria``."""
     if not isinstance(value, dict) or not value:
         r.problem(path, f"expected a condition mapping, found {describe(value)}")
@@ -261,10 +261,10 @@ def _condition(r: _Reader, value: Any, path: str, context: str) -> Condition | N
             items_raw = value[combinator]
             if not isinstance(items_raw, list) or not items_raw:
                 r.problem(
-                    _join(path, combinator), f"expected a non-empty list of conditions, found {describe(items_raw)}"
+                    join_path(path, combinator), f"expected a non-empty list of conditions, found {describe(items_raw)}"
                 )
                 return None
-            items = [_condition(r, item, f"{path}.{combinator}[{i}]", context) for i, item in enumerate(items_raw)]
+            items = [parse_condition(r, item, f"{path}.{combinator}[{i}]", context) for i, item in enumerate(items_raw)]
             if any(item is None for item in items):
                 return None
             parsed = tuple(item for item in items if item is not None)
@@ -273,7 +273,7 @@ def _condition(r: _Reader, value: Any, path: str, context: str) -> Condition | N
         if len(keys) > 1:
             r.problem(path, f"'not' must stand alone in its mapping; found also {', '.join(sorted(keys - {'not'}))}")
             return None
-        inner = _condition(r, value["not"], _join(path, "not"), context)
+        inner = parse_condition(r, value["not"], join_path(path, "not"), context)
         return Not(inner) if inner is not None else None
     if "trait" in keys:
         if context == "event":
@@ -304,7 +304,7 @@ def _condition(r: _Reader, value: Any, path: str, context: str) -> Condition | N
     return None
 
 
-def _op_value(r: _Reader, op: str, expected: Any, path: str) -> bool:
+def _op_value(r: Reader, op: str, expected: Any, path: str) -> bool:
     if op in ("in", "not_in"):
         if not isinstance(expected, list) or not expected:
             r.problem(path, f"expected a non-empty list, found {describe(expected)}")
@@ -331,39 +331,39 @@ def _freeze(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def _trait_condition(r: _Reader, value: dict[str, Any], path: str) -> Condition | None:
-    name = r.text(value["trait"], _join(path, "trait"))
+def _trait_condition(r: Reader, value: dict[str, Any], path: str) -> Condition | None:
+    name = r.text(value["trait"], join_path(path, "trait"))
     ops = [k for k in value if k != "trait"]
     unknown = [k for k in ops if k not in TRAIT_OPS]
     for key in unknown:
-        r.problem(_join(path, str(key)), f"unknown operator {key!r}; expected one of {', '.join(TRAIT_OPS)}")
+        r.problem(join_path(path, str(key)), f"unknown operator {key!r}; expected one of {', '.join(TRAIT_OPS)}")
     if unknown:
         return None
     if len(ops) != 1:
         r.problem(path, f"a trait condition takes exactly one operator ({', '.join(TRAIT_OPS)}), found {len(ops)}")
         return None
     op = ops[0]
-    if not _op_value(r, op, value[op], _join(path, op)) or name is None:
+    if not _op_value(r, op, value[op], join_path(path, op)) or name is None:
         return None
     return TraitCond(name, op, _freeze(value[op]))
 
 
-def _event_condition(r: _Reader, value: dict[str, Any], path: str) -> Condition | None:
+def _event_condition(r: Reader, value: dict[str, Any], path: str) -> Condition | None:
     ok = True
     for key in value:
         if key not in _EVENT_KEYS:
             r.problem(
-                _join(path, str(key)),
+                join_path(path, str(key)),
                 f"unknown key {key!r} in an event condition; expected one of {', '.join(_EVENT_KEYS)}",
             )
             ok = False
     kind = value.get("type")
-    if kind is not None and r.choice(kind, _join(path, "type"), EVENT_TYPES) is None:
+    if kind is not None and r.choice(kind, join_path(path, "type"), EVENT_TYPES) is None:
         ok = False
     texts: dict[str, str | None] = {}
     for key in ("event", "path", "path_prefix"):
         if key in value:
-            texts[key] = r.text(value[key], _join(path, key))
+            texts[key] = r.text(value[key], join_path(path, key))
             ok = ok and texts[key] is not None
     if ("path" in value or "path_prefix" in value) and kind == "track":
         r.problem(path, "path and path_prefix apply to page events, not track events")
@@ -375,7 +375,7 @@ def _event_condition(r: _Reader, value: dict[str, Any], path: str) -> Condition 
     if "property" in value:
         raw = value["property"]
         if not isinstance(raw, dict) or not raw:
-            r.problem(_join(path, "property"), f"expected a mapping NAME: {{op: value}}, found {describe(raw)}")
+            r.problem(join_path(path, "property"), f"expected a mapping NAME: {{op: value}}, found {describe(raw)}")
             ok = False
         else:
             for prop_name, test in raw.items():
@@ -390,11 +390,12 @@ def _event_condition(r: _Reader, value: dict[str, Any], path: str) -> Condition 
                 ((op, expected),) = test.items()
                 if op not in TRAIT_OPS:
                     r.problem(
-                        _join(prop_path, str(op)), f"unknown operator {op!r}; expected one of {', '.join(TRAIT_OPS)}"
+                        join_path(prop_path, str(op)),
+                        f"unknown operator {op!r}; expected one of {', '.join(TRAIT_OPS)}",
                     )
                     ok = False
                     continue
-                if not _op_value(r, op, expected, _join(prop_path, op)):
+                if not _op_value(r, op, expected, join_path(prop_path, op)):
                     ok = False
                     continue
                 props.append(PropertyTest(str(prop_name), op, _freeze(expected)))
@@ -409,28 +410,28 @@ def _event_condition(r: _Reader, value: dict[str, Any], path: str) -> Condition 
     )
 
 
-def _criteria_condition(r: _Reader, value: dict[str, Any], path: str) -> Condition | None:
+def _criteria_condition(r: Reader, value: dict[str, Any], path: str) -> Condition | None:
     if len(value) != 1:
         r.problem(path, f"one criterion per mapping; combine {', '.join(sorted(map(str, value)))} with all: [...]")
         return None
     ((key, raw),) = value.items()
     if key == "bant_gte":
-        count = r.integer(raw, _join(path, key), minimum=1)
+        count = r.integer(raw, join_path(path, key), minimum=1)
         if count is not None and count > 5:
-            r.problem(_join(path, key), f"there are only 5 BANT(C) items, found {count}")
+            r.problem(join_path(path, key), f"there are only 5 BANT(C) items, found {count}")
             return None
         return BantGte(count) if count is not None else None
     if key == "event_in":
-        names = r.sequence(raw, _join(path, key))
+        names = r.sequence(raw, join_path(path, key))
         if not names:
             if isinstance(raw, list):
-                r.problem(_join(path, key), "expected a non-empty list of event names")
+                r.problem(join_path(path, key), "expected a non-empty list of event names")
             return None
         parsed = [r.text(n, f"{path}.{key}[{i}]") for i, n in enumerate(names)]
         if any(n is None for n in parsed):
             return None
         return EventIn(tuple(n for n in parsed if n is not None))
-    number = r.number(raw, _join(path, key))
+    number = r.number(raw, join_path(path, key))
     return ScoreGte(SCORE_KINDS[_CRITERIA_KEYS.index(key)], number) if number is not None else None
 
 
@@ -462,7 +463,7 @@ def parse_agreement(
     supported_calendars: frozenset[str] | None = None,
 ) -> Agreement:
     """Validate plain data as an agreement. Raises :class:`AgreementError` with every problem."""
-    r = _Reader(lines or {})
+    r = Reader(lines or {})
     top = r.mapping(data, "", _TOP_KEYS, required=("name", "version", "stages"))
     if top is None:
         raise AgreementError(source, r.problems)
@@ -507,7 +508,7 @@ def parse_agreement(
     )
 
 
-def _timezone(r: _Reader, value: Any) -> str | None:
+def _timezone(r: Reader, value: Any) -> str | None:
     name = r.text(value, "timezone")
     if name is None:
         return None
@@ -519,7 +520,7 @@ def _timezone(r: _Reader, value: Any) -> str | None:
     return name
 
 
-def _calendar(r: _Reader, value: Any, supported: frozenset[str] | None) -> str | None:
+def _calendar(r: Reader, value: Any, supported: frozenset[str] | None) -> str | None:
     if value is None or (isinstance(value, str) and value.lower() == "none"):
         return None
     code = r.text(value, "business_calendar")
@@ -532,7 +533,7 @@ def _calendar(r: _Reader, value: Any, supported: frozenset[str] | None) -> str |
     return code
 
 
-def _company_holidays(r: _Reader, value: Any) -> tuple[date, ...]:
+def _company_holidays(r: Reader, value: Any) -> tuple[date, ...]:
     days: list[date] = []
     for i, raw in enumerate(r.sequence(value, "company_holidays")):
         path = f"company_holidays[{i}]"
@@ -548,14 +549,14 @@ def _company_holidays(r: _Reader, value: Any) -> tuple[date, ...]:
     return tuple(sorted(set(days)))
 
 
-def _rule_id(r: _Reader, rule: dict[str, Any], path: str) -> str | None:
-    rule_id = r.text(rule["id"], _join(path, "id")) if "id" in rule else None
+def _rule_id(r: Reader, rule: dict[str, Any], path: str) -> str | None:
+    rule_id = r.text(rule["id"], join_path(path, "id")) if "id" in rule else None
     if rule_id is not None:
         r.rule_ids.append((path, rule_id))  # checked for uniqueness even if the rule has other errors
     return rule_id
 
 
-def _fit_rules(r: _Reader, value: Any) -> tuple[FitRule, ...]:
+def _fit_rules(r: Reader, value: Any) -> tuple[FitRule, ...]:
     rules: list[FitRule] = []
     for i, raw in enumerate(r.sequence(value, "fit")):
         path = f"fit[{i}]"
@@ -563,14 +564,14 @@ def _fit_rules(r: _Reader, value: Any) -> tuple[FitRule, ...]:
         if rule is None:
             continue
         rid = _rule_id(r, rule, path)
-        cond = _condition(r, rule["if"], _join(path, "if"), "trait") if "if" in rule else None
-        points = r.number(rule["points"], _join(path, "points")) if "points" in rule else None
+        cond = parse_condition(r, rule["if"], join_path(path, "if"), "trait") if "if" in rule else None
+        points = r.number(rule["points"], join_path(path, "points")) if "points" in rule else None
         if rid is not None and cond is not None and points is not None:
             rules.append(FitRule(rid, cond, points))
     return tuple(rules)
 
 
-def _engagement_rules(r: _Reader, value: Any) -> tuple[EngagementRule, ...]:
+def _engagement_rules(r: Reader, value: Any) -> tuple[EngagementRule, ...]:
     rules: list[EngagementRule] = []
     for i, raw in enumerate(r.sequence(value, "engagement")):
         path = f"engagement[{i}]"
@@ -578,11 +579,11 @@ def _engagement_rules(r: _Reader, value: Any) -> tuple[EngagementRule, ...]:
         if rule is None:
             continue
         rid = _rule_id(r, rule, path)
-        cond = _condition(r, rule["if"], _join(path, "if"), "event") if "if" in rule else None
-        points = r.number(rule["points"], _join(path, "points")) if "points" in rule else None
+        cond = parse_condition(r, rule["if"], join_path(path, "if"), "event") if "if" in rule else None
+        points = r.number(rule["points"], join_path(path, "points")) if "points" in rule else None
         max_count = None
         if rule.get("max_count") is not None:
-            max_count = r.integer(rule["max_count"], _join(path, "max_count"), minimum=1)
+            max_count = r.integer(rule["max_count"], join_path(path, "max_count"), minimum=1)
             if max_count is None:
                 continue
         if rid is not None and cond is not None and points is not None:
@@ -590,7 +591,7 @@ def _engagement_rules(r: _Reader, value: Any) -> tuple[EngagementRule, ...]:
     return tuple(rules)
 
 
-def _decay(r: _Reader, value: Any) -> Decay | None:
+def _decay(r: Reader, value: Any) -> Decay | None:
     raw = r.mapping(value, "decay", ("after_days", "factor", "half_life_days"))
     if raw is None:
         return None
@@ -616,7 +617,7 @@ def _decay(r: _Reader, value: Any) -> Decay | None:
     return Decay(after_days=after, factor=factor)
 
 
-def _exclusions(r: _Reader, value: Any) -> tuple[Exclusion, ...]:
+def _exclusions(r: Reader, value: Any) -> tuple[Exclusion, ...]:
     found: list[Exclusion] = []
     for i, raw in enumerate(r.sequence(value, "exclusions")):
         path = f"exclusions[{i}]"
@@ -624,20 +625,20 @@ def _exclusions(r: _Reader, value: Any) -> tuple[Exclusion, ...]:
         if rule is None:
             continue
         rid = _rule_id(r, rule, path)
-        cond = _condition(r, rule["if"], _join(path, "if"), "trait") if "if" in rule else None
+        cond = parse_condition(r, rule["if"], join_path(path, "if"), "trait") if "if" in rule else None
         if rid is not None and cond is not None:
             found.append(Exclusion(rid, cond))
     return tuple(found)
 
 
-def _stage_when(r: _Reader, value: Any, path: str) -> Condition | None:
+def _stage_when(r: Reader, value: Any, path: str) -> Condition | None:
     raw = r.mapping(value, path, ("when",), required=("when",))
     if raw is None or "when" not in raw:
         return None
-    return _condition(r, raw["when"], _join(path, "when"), "criteria")
+    return parse_condition(r, raw["when"], join_path(path, "when"), "criteria")
 
 
-def _stages(r: _Reader, value: Any) -> Stages | None:
+def _stages(r: Reader, value: Any) -> Stages | None:
     raw = r.mapping(value, "stages", ("mql", "sql", "hot"), required=("mql",))
     if raw is None:
         return None
@@ -647,19 +648,19 @@ def _stages(r: _Reader, value: Any) -> Stages | None:
     return Stages(mql, sql, hot) if mql is not None else None
 
 
-def _assignment(r: _Reader, value: Any) -> tuple[AssignmentRule, ...]:
+def _assignment(r: Reader, value: Any) -> tuple[AssignmentRule, ...]:
     rules: list[AssignmentRule] = []
     for i, raw in enumerate(r.sequence(value, "assignment")):
         path = f"assignment[{i}]"
         rule = r.mapping(raw, path, ("if", "team", "members"), required=("team", "members"))
         if rule is None:
             continue
-        team = r.text(rule["team"], _join(path, "team")) if "team" in rule else None
-        members_raw = r.sequence(rule.get("members"), _join(path, "members"))
+        team = r.text(rule["team"], join_path(path, "team")) if "team" in rule else None
+        members_raw = r.sequence(rule.get("members"), join_path(path, "members"))
         if "members" in rule and not members_raw and isinstance(rule["members"], list):
-            r.problem(_join(path, "members"), "expected at least one member")
+            r.problem(join_path(path, "members"), "expected at least one member")
         members = [r.text(m, f"{path}.members[{j}]") for j, m in enumerate(members_raw)]
-        cond = _condition(r, rule["if"], _join(path, "if"), "trait") if rule.get("if") is not None else None
+        cond = parse_condition(r, rule["if"], join_path(path, "if"), "trait") if rule.get("if") is not None else None
         if "if" in rule and rule["if"] is not None and cond is None:
             continue
         if team is not None and members and all(m is not None for m in members):
@@ -670,7 +671,7 @@ def _assignment(r: _Reader, value: Any) -> tuple[AssignmentRule, ...]:
 _SLA_EVENTS: Final = tuple(s for s in STAGES if s != "lead") + tuple(a for a in ACTIONS if a != "create_sgl")
 
 
-def _sla(r: _Reader, value: Any) -> tuple[SlaRule, ...]:
+def _sla(r: Reader, value: Any) -> tuple[SlaRule, ...]:
     rules: list[SlaRule] = []
     for i, raw in enumerate(r.sequence(value, "sla")):
         path = f"sla[{i}]"
@@ -683,22 +684,22 @@ def _sla(r: _Reader, value: Any) -> tuple[SlaRule, ...]:
         if rule is None:
             continue
         rid = _rule_id(r, rule, path)
-        starts = r.choice(rule["starts"], _join(path, "starts"), _SLA_EVENTS) if "starts" in rule else None
+        starts = r.choice(rule["starts"], join_path(path, "starts"), _SLA_EVENTS) if "starts" in rule else None
         stops_raw = rule.get("stops")
         if isinstance(stops_raw, str):
             stops_raw = [stops_raw]
-        stops_list = r.sequence(stops_raw, _join(path, "stops"))
+        stops_list = r.sequence(stops_raw, join_path(path, "stops"))
         if "stops" in rule and not stops_list and isinstance(stops_raw, list):
-            r.problem(_join(path, "stops"), "expected at least one stage or action")
+            r.problem(join_path(path, "stops"), "expected at least one stage or action")
         stops = [r.choice(s, f"{path}.stops[{j}]", _SLA_EVENTS) for j, s in enumerate(stops_list)]
-        within = _within(r, rule["within"], _join(path, "within")) if "within" in rule else None
-        owner = r.choice(rule["owner"], _join(path, "owner"), DEPARTMENTS) if "owner" in rule else None
+        within = parse_within(r, rule["within"], join_path(path, "within")) if "within" in rule else None
+        owner = r.choice(rule["owner"], join_path(path, "owner"), DEPARTMENTS) if "owner" in rule else None
         if rid and starts and stops and all(stops) and within and owner:
             rules.append(SlaRule(rid, starts, tuple(s for s in stops if s), within, owner))
     return tuple(rules)
 
 
-def _within(r: _Reader, value: Any, path: str) -> Within | None:
+def parse_within(r: Reader, value: Any, path: str) -> Within | None:
     raw = r.mapping(value, path, WITHIN_UNITS)
     if raw is None:
         return None
@@ -708,11 +709,11 @@ def _within(r: _Reader, value: Any, path: str) -> Within | None:
     ((unit, amount),) = raw.items()
     if unit not in WITHIN_UNITS:
         return None
-    count = r.integer(amount, _join(path, unit), minimum=1)
+    count = r.integer(amount, join_path(path, unit), minimum=1)
     return Within(unit, count) if count is not None else None
 
 
-def _recycle(r: _Reader, value: Any) -> Recycle:
+def _recycle(r: Reader, value: Any) -> Recycle:
     raw = r.mapping(value, "recycle", ("reset_engagement",))
     if raw is None:
         return Recycle()
@@ -723,7 +724,7 @@ def _recycle(r: _Reader, value: Any) -> Recycle:
     return Recycle(reset_engagement=reset)
 
 
-def _check_unique_ids(r: _Reader) -> None:
+def _check_unique_ids(r: Reader) -> None:
     """Rule ids are how every decision is explained, so they must be unique across sections."""
     seen: dict[str, str] = {}
     for where, rule_id in r.rule_ids:

@@ -339,6 +339,7 @@ class LeadMachine:
         """Recycling: BANT and purchase signals start over; engagement too if agreed."""
         self.bant.clear()
         self.seen.clear()
+        self._traits_dirty = True  # back before SAL: the exclusion gate looks again at the next message
         if self.c.agreement.recycle.reset_engagement:
             self.engagement.reset()
 
