@@ -1,0 +1,6 @@
+"""Nurturing (issue #8): flows that send step e-mails and record what they do as events.
+
+The decisions are the pure flow engine's (:mod:`leadpact.domain.flow_engine`); this package
+renders and composes the mail, signs tracking links, keeps the outbox, rate-limits delivery,
+runs a one-shot delivery pass and reports per flow and step.
+"""
