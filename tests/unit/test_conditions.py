@@ -295,3 +295,36 @@ def test_engagement_rule_with_property_condition_scores_only_matching_events() -
     )
     assert result.engagement == 20
     assert [(r.rule, r.count) for r in result.reasons] == [("long_webinar", 1)]
+
+
+# --- the compiled operators answer exactly as the reference apply_op ---------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from leadpact.domain.conditions import _MISSING, apply_op, compile_op  # noqa: E402
+
+_VALUES = st.one_of(
+    st.none(), st.just(_MISSING), st.booleans(), st.integers(-2000, 2000),
+    st.floats(allow_nan=False, allow_infinity=False, width=32), st.sampled_from(["a", "b", "300", "1,200", "x y", ""]),
+    st.lists(st.sampled_from(["a", "b", 1]), max_size=3),
+)
+
+
+@settings(max_examples=400, derandomize=True)
+@given(
+    op=st.sampled_from(["eq", "ne", "in", "not_in", "gte", "gt", "lte", "lt", "exists", "contains"]),
+    found=_VALUES,
+    scalar=st.one_of(st.integers(-2000, 2000), st.sampled_from(["a", "b", "300"]), st.booleans()),
+    members=st.lists(st.one_of(st.integers(-5, 5), st.sampled_from(["a", "b", "300"])), min_size=1, max_size=4),
+)
+def test_compiled_operator_agrees_with_reference(op: str, found: object, scalar: object, members: list[object]) -> None:
+    if op in ("in", "not_in"):
+        expected: object = tuple(members)
+    elif op in ("gte", "gt", "lte", "lt"):
+        expected = scalar if isinstance(scalar, int) and not isinstance(scalar, bool) else 300
+    elif op == "exists":
+        expected = bool(scalar)
+    else:
+        expected = scalar
+    assert compile_op(op, expected)(found) == apply_op(op, found, expected)

@@ -32,6 +32,7 @@ class BusinessCalendar:
     def __init__(self, country: str | None = "JP", extra_holidays: Iterable[date] = ()) -> None:
         self.country = country
         self.extra = frozenset(extra_holidays)
+        self._ends: dict[tuple[date, int, str], int] = {}
 
     def is_business_day(self, day: date) -> bool:
         if day.weekday() >= 5 or day in self.extra:
@@ -48,6 +49,15 @@ class BusinessCalendar:
         name: str | None = holidays.country_holidays(self.country, years=day.year).get(day)
         return name
 
+    def end_of_business_day(self, start: date, count: int, zone: ZoneInfo) -> int:
+        """23:59:59.999999 local on the ``count``-th business day after ``start`` (memoised:
+        many clocks start on the same day)."""
+        key = (start, count, zone.key)
+        end = self._ends.get(key)
+        if end is None:
+            end = self._ends[key] = _end_of_day(self.add_business_days(start, count), zone)
+        return end
+
     def add_business_days(self, start: date, count: int) -> date:
         """The ``count``-th business day strictly after ``start``."""
         day = start
@@ -59,6 +69,10 @@ class BusinessCalendar:
         return day
 
 
+def _end_of_day(day: date, zone: ZoneInfo) -> int:
+    return to_us(datetime.combine(day, _END_OF_DAY, tzinfo=zone))
+
+
 def deadline(start_us: int, within: Within, zone: ZoneInfo, calendar: BusinessCalendar) -> int:
     """The SLA deadline for a clock started at ``start_us`` (microseconds since the epoch)."""
     if within.unit == "hours":
@@ -68,5 +82,4 @@ def deadline(start_us: int, within: Within, zone: ZoneInfo, calendar: BusinessCa
     if within.unit == "days":
         return start_us + within.amount * US_PER_DAY
     local_start = from_us(start_us, zone).date()
-    last_day = calendar.add_business_days(local_start, within.amount)
-    return to_us(datetime.combine(last_day, _END_OF_DAY, tzinfo=zone))
+    return calendar.end_of_business_day(local_start, within.amount, zone)

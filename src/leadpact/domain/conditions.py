@@ -152,6 +152,59 @@ def apply_op(op: str, found: Any, expected: Any) -> bool:
     return _compare(op, found, expected)
 
 
+def compile_op(op: str, expected: Any) -> Callable[[Any], bool]:
+    """``apply_op`` specialised for one operator and value: the same answers (a property test
+    holds them together), without dispatching on the operator at every call."""
+    if op in ("in", "not_in"):
+        values = tuple(expected)
+        try:
+            members: frozenset[Any] | tuple[Any, ...] = frozenset(values)
+        except TypeError:
+            members = values
+        inside = op == "in"
+
+        def member(found: Any) -> bool:
+            if found is _MISSING or found is None:
+                return not inside
+            try:
+                return (found in members) is inside
+            except TypeError:  # an unhashable trait value (a list) against a set
+                return (found in values) is inside
+
+        return member
+    if op in ("gte", "gt", "lte", "lt"):
+        right = float(expected)
+        compare: Callable[[float], bool] = {
+            "gte": right.__le__,
+            "gt": right.__lt__,
+            "lte": right.__ge__,
+            "lt": right.__gt__,
+        }[op]
+
+        def numeric(found: Any) -> bool:
+            kind = type(found)
+            if kind is int or kind is float:
+                return compare(float(found))
+            if found is _MISSING or found is None:
+                return False
+            left = _number(found)
+            return left is not None and compare(left)
+
+        return numeric
+    if op == "eq":
+        return lambda found: found is not _MISSING and found is not None and bool(found == expected)
+    if op == "ne":
+        return lambda found: found is _MISSING or found is None or bool(found != expected)
+    return lambda found: apply_op(op, found, expected)  # exists, contains: rare, keep the reference
+
+
+def _trait_getter(name: str) -> Callable[[Mapping[str, Any], Mapping[str, Any]], Any]:
+    if name.startswith("company."):
+        key = name[8:]
+        return lambda _traits, company: company.get(key, _MISSING)
+    return lambda traits, company: traits[name] if name in traits else company.get(name, _MISSING)
+
+
 # --- evaluation contexts ---------------------------------------------------------------------
 
 
@@ -180,14 +233,9 @@ CriteriaPredicate = Callable[[CriteriaContext], bool]
 def compile_traits(cond: Condition) -> TraitPredicate:
     """A predicate over (traits, company traits). Only trait conditions and combinators."""
     if isinstance(cond, TraitCond):
-        name, op, expected = cond.trait, cond.op, cond.value
-        if op in ("in", "not_in"):
-            expected = tuple(expected)
-
-        def trait_pred(traits: Mapping[str, Any], company: Mapping[str, Any]) -> bool:
-            return apply_op(op, lookup_trait(name, traits, company), expected)
-
-        return trait_pred
+        get = _trait_getter(cond.trait)
+        test = compile_op(cond.op, cond.value)
+        return lambda traits, company: test(get(traits, company))
     if isinstance(cond, AllOf):
         parts = [compile_traits(c) for c in cond.items]
         return lambda t, c: all(p(t, c) for p in parts)
@@ -261,10 +309,9 @@ def depends_only_on_name(cond: Condition) -> bool:
 
 
 def _property_check(prop: PropertyTest) -> EventPredicate:
-    name, op, expected = prop.name, prop.op, prop.value
-    if op in ("in", "not_in"):
-        expected = tuple(expected)
-    return lambda e: apply_op(op, e.properties.get(name, _MISSING), expected)
+    name = prop.name
+    test = compile_op(prop.op, prop.value)
+    return lambda e: test(e.properties.get(name, _MISSING))
 
 
 def compile_criteria(cond: Condition) -> CriteriaPredicate:

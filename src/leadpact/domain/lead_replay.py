@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from leadpact.domain.agreement import SlaRule
 from leadpact.domain.calendar import deadline
 from leadpact.domain.compiled import CompiledAgreement
 from leadpact.domain.lifecycle import (
@@ -56,7 +55,6 @@ class LeadMachine:
         self.history: list[StageEntry] = []
         self.clocks: list[SlaClock] = []
         self._running: dict[str, SlaClock] = {}
-        self._sla_rules: dict[str, SlaRule] = {rule.id: rule for rule in compiled.agreement.sla}
         self.errors: list[RefusedAction] = []
         self.assignments: list[Assignment] = []
         self.owner: str | None = None

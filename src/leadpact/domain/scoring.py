@@ -13,6 +13,7 @@ timestamp, so reported figures never carry incremental rounding.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
@@ -28,6 +29,18 @@ def decay_weight(decay: CompiledDecay, age_us: int) -> float:
     if decay.kind == "step":
         return decay.factor if age_us > decay.after_us else 1.0
     return float(0.5 ** (age_us / decay.half_life_us))
+
+
+def _total_weight(decay: CompiledDecay, stamps: list[int], as_of: int) -> float:
+    """Σ decay_weight over ``stamps`` (ascending, all ≤ ``as_of``), without a call per stamp."""
+    if decay.kind == "none":
+        return float(len(stamps))
+    if decay.kind == "step":
+        # Stamps strictly older than the window are those before as_of - after_us.
+        old = bisect_left(stamps, as_of - decay.after_us)
+        return (len(stamps) - old) + decay.factor * old
+    scale = decay.half_life_us
+    return float(sum(0.5 ** ((as_of - ts) / scale) for ts in stamps))
 
 
 def fit_score(
@@ -128,8 +141,7 @@ class Engagement:
         for index in sorted(self.counts):
             rule = self._compiled.engagement[index]
             stamps = self.stamps[index]
-            weight = sum(decay_weight(decay, as_of - ts) for ts in stamps)
-            decayed = rule.points * weight
+            decayed = rule.points * _total_weight(decay, stamps, as_of)
             total += decayed
             reasons.append(Reason(rule.id, "engagement", len(stamps), rule.points * len(stamps), decayed))
         return total, reasons
