@@ -133,4 +133,7 @@ def register(app: typer.Typer) -> None:
     )
     group.command("check")(check)
     group.command("render")(render)
+    from leadpact.entrypoints.cli.commands.agreement_activate import add_activate
+
+    add_activate(group)  # the store's command, kept in its own module
     app.add_typer(group, name="agreement")

@@ -1,0 +1,79 @@
+"""One ``Settings`` object, read from ``LEADPACT_*`` environment variables at start-up.
+
+The database is chosen by one setting, ``LEADPACT_DATABASE_URL``: SQLite (a file, the
+default: no set-up) or PostgreSQL (``postgresql://user@host/db``; the psycopg 3 driver is
+selected for you). Nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///.leadpact/leadpact.db"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URL forms people paste (``postgres://``, ``postgresql://``) and pick psycopg 3."""
+    url = url.strip()
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL (None for PostgreSQL or an in-memory database)."""
+    if not url.startswith("sqlite"):
+        return None
+    _, _, rest = url.partition(":///")
+    rest = rest.split("?", 1)[0]
+    if not rest or rest == ":memory:":
+        return None
+    return Path(rest)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEADPACT_", extra="ignore")
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="SQLite (default, a file under .leadpact/) or postgresql://user@host/db.",
+    )
+    webhook_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated URLs that receive each new SLA breach (Slack-compatible JSON).",
+    )
+    sla_check_seconds: float = Field(60.0, gt=0, description="How often `serve` checks SLA clocks.")
+    webhook_max_attempts: int = Field(8, ge=1, description="Delivery attempts before giving up.")
+    webhook_timeout_seconds: float = Field(10.0, gt=0)
+    evaluation_chunk: int = Field(
+        1000, ge=1, description="Leads re-evaluated per transaction by the online engine, at most."
+    )
+    machine_cache_size: int = Field(50_000, ge=0, description="Lead states kept in memory for incremental evaluation.")
+    auto_migrate: bool = Field(True, description="Upgrade the schema when the store is opened.")
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        "NORMAL", description="SQLite: NORMAL survives process crashes; FULL also power loss (slower commits)."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @field_validator("webhook_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings.model_validate({})

@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): Segment-compatible ingestion, leads, agreements, SLA watch."""

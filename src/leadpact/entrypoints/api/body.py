@@ -1,0 +1,71 @@
+"""Request bodies as Segment sends them: JSON, maybe gzipped, within Segment's size limits.
+
+Sizes are enforced while reading (never buffering more than the limit) and again after
+decompression, so neither a large upload nor a small gzip bomb gets through.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+
+from starlette.requests import Request
+
+from leadpact.adapters import fastjson
+
+
+class BodyError(Exception):
+    """A body the API will not read: ``status`` 400, 413 or 415, naming ``field``."""
+
+    def __init__(self, status: int, field: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.field = field
+        self.message = message
+
+
+def _too_large(limit: int, what: str) -> BodyError:
+    return BodyError(413, "body", f"{what} is larger than {limit // 1024} KB (Segment's limit for this endpoint)")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body's bytes, inflated if ``Content-Encoding: gzip``; BodyError(413) beyond ``limit``."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit, "the request body")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit, "the request body")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return raw
+    if encoding != "gzip":
+        raise BodyError(415, "Content-Encoding", f"expected gzip or identity, found {encoding!r}")
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = inflater.decompress(raw, limit + 1)
+    except zlib.error as exc:
+        raise BodyError(400, "body", f"invalid gzip data ({exc})") from None
+    if len(data) > limit or inflater.unconsumed_tail:
+        raise _too_large(limit, "the inflated request body")
+    return data
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON (no NaN/Infinity, UTF-8); BodyError(400) naming the position if malformed."""
+    if not raw.strip():
+        raise BodyError(400, "body", "expected a JSON object, found an empty body")
+    try:
+        return fastjson.loads(raw)
+    except UnicodeDecodeError as exc:
+        raise BodyError(400, "body", f"expected UTF-8 JSON, found invalid byte at position {exc.start}") from None
+    except json.JSONDecodeError as exc:
+        raise BodyError(400, "body", f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except (ValueError, RecursionError) as exc:
+        raise BodyError(400, "body", f"malformed JSON: {exc}") from None

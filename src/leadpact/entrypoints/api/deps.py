@@ -1,0 +1,139 @@
+"""Dependencies: the services, the clock, and the caller behind the presented key."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
+
+from leadpact.service.actions import ActionService
+from leadpact.service.agreements import AgreementService
+from leadpact.service.auth import AccessDeniedError, Principal
+from leadpact.service.clock import Clock
+from leadpact.service.container import Services
+from leadpact.service.leads import LeadService
+
+basic_scheme = HTTPBasic(
+    auto_error=False,
+    scheme_name="writeKey",
+    description="A write key (or API key) as the HTTP Basic user name, password empty — as Segment does.",
+)
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiKey",
+    description="An API key: `Authorization: Bearer lpk_…`.",
+)
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+def get_now(clock: ClockDep) -> int:
+    """The request's receive time (µs): the only place the API reads the clock."""
+    return clock.now_us()
+
+
+NowDep = Annotated[int, Depends(get_now)]
+
+
+def key_from_headers(authorization: str | None) -> str | None:
+    """The key in an ``Authorization`` header: Bearer token, or the HTTP Basic user name."""
+    if not authorization:
+        return None
+    scheme, _, credentials = authorization.partition(" ")
+    scheme = scheme.lower()
+    credentials = credentials.strip()
+    if scheme == "bearer":
+        return credentials or None
+    if scheme == "basic":
+        try:
+            decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            raise AccessDeniedError(401, "malformed HTTP Basic credentials") from None
+        return decoded.partition(":")[0] or None
+    return None
+
+
+def presented_key(
+    basic: Annotated[HTTPBasicCredentials | None, Depends(basic_scheme)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> str | None:
+    if bearer is not None:
+        return bearer.credentials
+    if basic is not None:
+        return basic.username or None
+    return None
+
+
+KeyDep = Annotated[str | None, Depends(presented_key)]
+
+
+class KeyCache:
+    """Recently verified keys, so a busy client does not cost a database read per request.
+
+    Entries live ``ttl`` seconds (monotonic time, read here at the edge): a revoked key stops
+    working within that time. Unknown keys are never cached.
+    """
+
+    def __init__(self, ttl: float = 10.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    def authenticate(self, services: Services, key: str | None) -> Principal:
+        if key:
+            with self._lock:
+                hit = self._entries.get(key)
+            if hit is not None and hit[1] > time.monotonic():
+                return hit[0]
+        who = services.access.authenticate(key)
+        assert key is not None
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[key] = (who, time.monotonic() + self.ttl)
+        return who
+
+
+def authenticate(request: Request, key: str | None) -> Principal:
+    cache: KeyCache = request.app.state.key_cache
+    return cache.authenticate(request.app.state.services, key)
+
+
+def get_caller(request: Request, key: KeyDep) -> Principal:
+    return authenticate(request, key)
+
+
+CallerDep = Annotated[Principal, Depends(get_caller)]
+
+
+def get_lead_service(services: ServicesDep) -> LeadService:
+    return services.leads
+
+
+def get_action_service(services: ServicesDep) -> ActionService:
+    return services.actions
+
+
+def get_agreement_service(services: ServicesDep) -> AgreementService:
+    return services.agreements
+
+
+LeadServiceDep = Annotated[LeadService, Depends(get_lead_service)]
+ActionServiceDep = Annotated[ActionService, Depends(get_action_service)]
+AgreementServiceDep = Annotated[AgreementService, Depends(get_agreement_service)]

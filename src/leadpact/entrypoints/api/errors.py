@@ -1,0 +1,73 @@
+"""Service errors → HTTP answers: a status, ``detail`` for people and ``field`` for programs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from leadpact.domain.agreement import AgreementError
+from leadpact.domain.messages import MessageError
+from leadpact.entrypoints.api.body import BodyError
+from leadpact.service.actions import ActionRefusedError
+from leadpact.service.agreements import UnknownVersionError, VersionConflictError
+from leadpact.service.auth import AccessDeniedError
+from leadpact.service.leads import BadCursorError, UnknownLeadError
+
+
+def problem(status: int, detail: str, field: str | None = None, **extra: Any) -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Basic realm="leadpact"'} if status == 401 else None
+    return JSONResponse({"detail": detail, "field": field, **extra}, status_code=status, headers=headers)
+
+
+def _validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")]
+        errors.append({"field": ".".join(loc) or "body", "reason": str(error.get("msg", "invalid"))})
+    first = errors[0] if errors else {"field": "body", "reason": "invalid request"}
+    return problem(400, f"{first['field']}: {first['reason']}", first["field"], errors=errors)
+
+
+def install(app: FastAPI) -> None:
+    def handler(status: int) -> Any:
+        def handle(_: Request, exc: Exception) -> JSONResponse:
+            return problem(status, str(exc))
+
+        return handle
+
+    def access(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AccessDeniedError)
+        return problem(exc.status, exc.message)
+
+    def body(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, BodyError)
+        return problem(exc.status, f"{exc.field}: {exc.message}", exc.field)
+
+    def message(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, MessageError)
+        return problem(400, str(exc), exc.field)
+
+    def refused(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ActionRefusedError)
+        return problem(409, exc.reason)
+
+    def agreement(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AgreementError)
+        issues = [{"path": p.path, "line": p.line, "message": p.message} for p in exc.problems]
+        field = exc.problems[0].path if exc.problems else None
+        return problem(400, str(exc), field, problems=issues)
+
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(AccessDeniedError, access)
+    app.add_exception_handler(BodyError, body)
+    app.add_exception_handler(MessageError, message)
+    app.add_exception_handler(ActionRefusedError, refused)
+    app.add_exception_handler(AgreementError, agreement)
+    app.add_exception_handler(UnknownLeadError, handler(404))
+    app.add_exception_handler(UnknownVersionError, handler(404))
+    app.add_exception_handler(VersionConflictError, handler(409))
+    app.add_exception_handler(BadCursorError, handler(400))

@@ -1,0 +1,162 @@
+"""The lead page: the hand-off packet, and the actions the signed-in role may take.
+
+Actions go through the API's own service and permission checks (``require_action``,
+``ActionService.act``), so the page cannot do anything the API would refuse; a refused
+action is shown on the page with its reason and the status the API would answer (403 role,
+409 lifecycle, 400 missing field), and nothing is stored.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from leadpact.adapters.store.event_log import EventLog
+from leadpact.domain.messages import Message, MessageError
+from leadpact.entrypoints.web.formatting import Formatter
+from leadpact.entrypoints.web.i18n import Words
+from leadpact.entrypoints.web.lead_view import (
+    ACTION_ORDER,
+    TIMELINE_MAX,
+    TIMELINE_SHOWN,
+    available_actions,
+    decay_text,
+    profile,
+    sla_rows,
+    timeline,
+)
+from leadpact.entrypoints.web.pages import error_page, render
+from leadpact.entrypoints.web.state import dashboard
+from leadpact.entrypoints.web.viewer import FormExpiredError, Viewer, ViewerDep, check_form, lead_url, services_of
+from leadpact.service.actions import ActionRefusedError
+from leadpact.service.auth import AccessDeniedError, require_action, require_writer
+from leadpact.service.leads import UnknownLeadError
+
+router = APIRouter(include_in_schema=False)
+
+MAX_REASON: Final = 500
+MAX_NOTE: Final = 10_000
+
+
+def _messages(request: Request, lead_id: str) -> list[Message]:
+    with services_of(request).store.read() as conn:
+        return EventLog(conn).lead_messages([lead_id]).get(lead_id, [])
+
+
+def _page(request: Request, viewer: Viewer, lead_id: str, *, status: int = 200, error: str | None = None) -> Response:
+    words = Words(viewer.lang)
+    service = dashboard(request)
+    now = service.now()
+    try:
+        lead = services_of(request).leads.get(lead_id, now, viewer.lang)
+    except UnknownLeadError:
+        return error_page(request, viewer, 404, words("lead.unknown", lead=lead_id), back="/queue")
+    agreement = service.active().agreement
+    fmt = Formatter(viewer.lang, agreement.zone)
+    handoff = lead["handoff"]
+    everything = request.query_params.get("timeline") == "all"
+    events = timeline(_messages(request, lead_id), lead["history"], words, agreement.zone)
+    shown = events[: TIMELINE_MAX if everything else TIMELINE_SHOWN]
+    if error is not None:
+        viewer.session.flash("error", error)
+    traits = lead["traits"]
+    return render(
+        request,
+        "lead.html",
+        viewer=viewer,
+        title_key="lead.title",
+        nav="queue",
+        status=status,
+        lead=lead,
+        name=str(traits.get("name") or lead_id),
+        company_name=str(traits.get("company") or lead["company"].get("name") or ""),
+        sla_rows=sla_rows(lead["sla"], now, words, fmt),
+        actions=available_actions(viewer.role, lead["stage"], lead["bant"]),
+        may_note=viewer.role != "viewer",
+        bant=handoff["bant"],
+        profile=profile(traits, words),
+        company=profile(lead["company"], words),
+        notes=list(reversed(handoff["notes"])),
+        qualification=handoff["qualification"],
+        decay_text=decay_text(agreement, words, fmt),
+        timeline=shown,
+        timeline_total=len(events),
+        timeline_more=(lead_url(lead_id) + "?timeline=all#timeline") if len(events) > len(shown) else None,
+    )
+
+
+@router.get("/leads/{lead_id:path}")
+def lead_page(request: Request, lead_id: str, viewer: ViewerDep) -> Response:
+    return _page(request, viewer, lead_id)
+
+
+@router.post("/leads/{lead_id:path}")
+def lead_post(
+    request: Request,
+    lead_id: str,
+    viewer: ViewerDep,
+    csrf_token: Annotated[str | None, Form()] = None,
+    intent: Annotated[str, Form()] = "action",
+    action: Annotated[str, Form(max_length=32)] = "",
+    reason: Annotated[str, Form(max_length=MAX_REASON)] = "",
+    items: Annotated[list[str] | None, Form()] = None,
+    owner: Annotated[str, Form(max_length=255)] = "",
+    channel: Annotated[str, Form(max_length=32)] = "",
+    body: Annotated[str, Form(max_length=MAX_NOTE)] = "",
+) -> Response:
+    words = Words(viewer.lang)
+    try:
+        check_form(request, viewer.session, csrf_token)
+    except FormExpiredError:
+        return _page(request, viewer, lead_id, status=403, error=words("error.form_expired"))
+    services = services_of(request)
+    service = dashboard(request)
+    now = service.now()
+    try:
+        if intent == "note":
+            role = require_writer(viewer.who)
+            if not body.strip():
+                raise MessageError("body", words("lead.note_empty"))
+            services.leads.add_note(lead_id, viewer.who.name, role, body.strip(), now)
+            done: tuple[str, dict[str, str]] = ("lead.note_saved", {})
+        else:
+            if action not in ACTION_ORDER:
+                raise MessageError("action", f"expected one of {', '.join(ACTION_ORDER)}, found {action!r}")
+            role = require_action(viewer.who, action)
+            services.actions.act(
+                lead_id,
+                action,
+                actor_id=viewer.who.name,
+                actor_role=role,
+                properties=_properties(action, reason, items or [], owner, channel),
+                traits={},
+                now=now,
+            )
+            done = ("lead.recorded", {"action": action})
+    except AccessDeniedError as exc:
+        return _page(request, viewer, lead_id, status=exc.status, error=words("lead.denied", reason=exc.message))
+    except ActionRefusedError as exc:
+        return _page(request, viewer, lead_id, status=409, error=words("lead.refused_now", reason=exc.reason))
+    except MessageError as exc:
+        return _page(request, viewer, lead_id, status=400, error=words("lead.invalid", reason=str(exc)))
+    except UnknownLeadError:
+        return error_page(request, viewer, 404, words("lead.unknown", lead=lead_id), back="/queue")
+    service.poke()
+    viewer.session.flash("ok", done[0], **done[1])
+    return RedirectResponse(lead_url(lead_id), status_code=303)
+
+
+def _properties(action: str, reason: str, items: list[str], owner: str, channel: str) -> dict[str, Any]:
+    """The action message's properties, as the API's clients send them."""
+    properties: dict[str, Any] = {}
+    if reason.strip():
+        properties["reason"] = reason.strip()
+    if action == "confirm_bant":
+        properties["items"] = items
+    if action == "assign":
+        properties["owner"] = owner.strip()
+    if action == "contact" and channel:
+        properties["channel"] = channel
+    return properties

@@ -1,0 +1,112 @@
+"""The store's command line: db upgrade, keys, ingest, leads, act, agreement activate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from leadpact.adapters.agreement_yaml import default_agreement_text
+from leadpact.entrypoints.cli import app
+from leadpact.entrypoints.cli.commands.agreement_activate import add_activate
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"LEADPACT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+
+
+def _run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _events(path: Path, lead: str, extra: list[dict[str, object]] | None = None) -> Path:
+    ts = "2026-02-02T10:00:00+09:00"
+    rows = [
+        {
+            "type": "identify",
+            "messageId": f"{lead}-1",
+            "userId": lead,
+            "timestamp": ts,
+            "traits": {"job_level": "director", "industry": "software"},
+        },
+        {"type": "track", "messageId": f"{lead}-2", "userId": lead, "timestamp": ts, "event": "Contact Form Submitted"},
+        *(extra or []),
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_db_upgrade_migrates_once(env: dict[str, str]) -> None:
+    code, out, _ = _run(env, "db", "upgrade")
+    assert code == 0 and "upgraded (empty) → 0001" in out
+    code, out, _ = _run(env, "db", "upgrade")
+    assert code == 0 and "already at revision 0001" in out
+
+
+def test_keys_are_printed_alone_on_the_last_line(env: dict[str, str]) -> None:
+    code, out, _ = _run(env, "keys", "create", "--user", "sato", "--role", "inside_sales")
+    assert code == 0 and out.splitlines()[-1].startswith("lpk_") and " " not in out.splitlines()[-1]
+    code, out, _ = _run(env, "keys", "create", "--write")
+    assert code == 0 and out.splitlines()[-1].startswith("lpw_")
+    assert _run(env, "keys", "create", "--user", "x", "--role", "boss")[0] == 2
+    assert _run(env, "keys", "create")[0] == 2
+
+
+def test_ingest_then_read_and_act_from_the_command_line(env: dict[str, str], tmp_path: Path) -> None:
+    events = _events(tmp_path / "events.jsonl", "cli-1", [{"type": "track", "messageId": "bad"}])
+    code, out, err = _run(env, "ingest", str(events))
+    assert code == 0 and "2 event(s) stored" in out and "events.jsonl:3" in err
+    code, out, _ = _run(env, "ingest", str(events))
+    assert code == 0 and "0 event(s) stored" in out and "resumed after line 3" in out
+    code, out, _ = _run(env, "leads", "list", "--json", "--stage", "mql")
+    assert code == 0 and [json.loads(line)["lead_id"] for line in out.splitlines()] == ["cli-1"]
+    code, out, _ = _run(env, "leads", "show", "cli-1", "--as-of", "2026-02-03T00:00:00+09:00")
+    shown = json.loads(out)
+    assert (shown["stage"], shown["score"], shown["fit"], shown["engagement"]) == ("mql", 55.0, 25.0, 30.0)
+    _run(env, "keys", "create", "--user", "ito", "--role", "inside_sales")
+    code, out, _ = _run(env, "act", "cli-1", "accept", "--user", "ito")
+    assert code == 0 and json.loads(out)["stage"] == "sal"
+    code, _, err = _run(env, "act", "cli-1", "accept", "--user", "ito")
+    assert code == 1 and "not allowed in stage sal" in err
+    code, _, err = _run(env, "act", "cli-1", "win", "--user", "ito")
+    assert code == 1 and "may not win" in err
+    assert _run(env, "leads", "show", "nobody")[0] == 1
+
+
+def test_strict_ingest_stores_nothing_from_a_file_with_a_bad_line(env: dict[str, str], tmp_path: Path) -> None:
+    events = _events(
+        tmp_path / "events.jsonl", "strict-1", [{"type": "track", "messageId": "x", "userId": "u", "event": "E"}]
+    )
+    code, _, err = _run(env, "ingest", "--strict", str(events))
+    assert code == 2 and "timestamp" in err
+    code, out, _ = _run(env, "leads", "list", "--json")
+    assert code == 0 and out == ""
+
+
+def test_agreement_activate_reevaluates_the_store(env: dict[str, str], tmp_path: Path) -> None:
+    group = typer.Typer()
+    group.callback()(lambda: None)  # a group, as `leadpact agreement` is
+    add_activate(group)
+    _run(env, "ingest", str(_events(tmp_path / "events.jsonl", "ag-1")))
+    stricter = tmp_path / "stricter.yaml"
+    stricter.write_text(
+        default_agreement_text()
+        .replace('version: "2026.1"', 'version: "2026.3"')
+        .replace("score_gte: 50}}", "score_gte: 90}}"),
+        encoding="utf-8",
+    )
+    result = runner.invoke(group, ["activate", str(stricter), "--by", "mk"], env=env)
+    assert result.exit_code == 0 and "agreement 2026.3" in result.stdout and "1 lead(s) re-evaluated" in result.stdout
+    code, out, _ = _run(env, "leads", "list", "--json")
+    assert code == 0 and json.loads(out)["stage"] == "mal"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: x\n", encoding="utf-8")
+    failed = runner.invoke(group, ["activate", str(broken)], env=env)
+    assert failed.exit_code == 2 and "broken.yaml" in failed.stderr

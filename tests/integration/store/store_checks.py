@@ -1,0 +1,156 @@
+"""Ingest Segment-shaped dicts into the store and compare it with the reference replay."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import text
+
+from leadpact.adapters.store.models import metadata
+from leadpact.config import Settings
+from leadpact.domain.agreement import Agreement
+from leadpact.domain.messages import Message, parse_message
+from leadpact.domain.replay import ReplayResult, replay
+from leadpact.domain.results import lead_to_json
+from leadpact.service.container import Services, build_services
+from leadpact.service.ingest import validate
+
+
+def parse_all(objects: Sequence[dict[str, Any]]) -> list[Message]:
+    """As ``leadpact score`` reads a file: seq is the line number."""
+    return [parse_message(obj, seq=number) for number, obj in enumerate(objects, start=1)]
+
+
+def ingest(services: Services, objects: Sequence[dict[str, Any]], received_at: int = 0) -> None:
+    messages = [validate(obj, default_timestamp=None, allow_actions=True) for obj in objects]
+    services.ingest.ingest(messages, received_at)
+
+
+def ingest_shuffled(services: Services, objects: Sequence[dict[str, Any]], seed: int) -> None:
+    """Any order, any batching, with evaluation and single-lead reads interleaved at random."""
+    rng = random.Random(seed)
+    shuffled = list(objects)
+    rng.shuffle(shuffled)
+    position = 0
+    while position < len(shuffled):
+        size = rng.choice([1, 2, 5, 17, 40])
+        ingest(services, shuffled[position : position + size])
+        position += size
+        roll = rng.random()
+        if roll < 0.3:
+            services.engine.run_pending(max_chunks=rng.randint(1, 3))
+        elif roll < 0.4:
+            lead = next((o.get("userId") for o in shuffled[position - size : position] if o.get("userId")), None)
+            if lead is not None:
+                with services.engine.transaction() as tx:
+                    tx.flush([lead])
+    services.engine.run_pending()
+
+
+def reference(objects: Sequence[dict[str, Any]], agreement: Agreement, as_of: int) -> ReplayResult:
+    return replay(parse_all(objects), agreement, as_of)
+
+
+def stored(services: Services) -> dict[str, dict[str, Any]]:
+    """Every stored lead: its row and its lists, as plain tuples."""
+    out: dict[str, dict[str, Any]] = {}
+    with services.store.read() as conn:
+        for row in conn.execute(
+            text("SELECT lead_id, stage, owner, origin, next_sla_deadline, agreement_version FROM leads")
+        ):
+            out[row[0]] = {
+                "stage": row[1],
+                "owner": row[2],
+                "origin": row[3],
+                "next_sla_deadline": row[4],
+                "version": row[5],
+                "history": [],
+                "sla": [],
+                "errors": [],
+                "assignments": [],
+            }
+        for row in conn.execute(
+            text(
+                "SELECT lead_id, stage, from_stage, at, cause, fast_track, actor_id, actor_role, agreement_version, "
+                "reason FROM stage_changes ORDER BY lead_id, ordinal"
+            )
+        ):
+            out[row[0]]["history"].append(
+                (row[1], row[2], row[3], row[4], bool(row[5]), row[6], row[7], row[8], row[9])
+            )
+        for row in conn.execute(
+            text(
+                "SELECT lead_id, sla_id, owner, started_at, deadline, stopped_at, cancelled FROM sla_clocks "
+                "ORDER BY lead_id, ordinal"
+            )
+        ):
+            out[row[0]]["sla"].append((row[1], row[2], row[3], row[4], row[5], bool(row[6])))
+        for row in conn.execute(
+            text(
+                "SELECT lead_id, message_id, action, at, actor_id, actor_role, reason FROM refused_actions "
+                "ORDER BY lead_id, ordinal"
+            )
+        ):
+            out[row[0]]["errors"].append(tuple(row[1:]))
+        for row in conn.execute(
+            text("SELECT lead_id, at, team, owner, actor_id FROM assignments ORDER BY lead_id, ordinal")
+        ):
+            out[row[0]]["assignments"].append(tuple(row[1:]))
+    return out
+
+
+def assert_store_matches(services: Services, expected: ReplayResult) -> None:
+    """Stored rows and the as-of view of every lead equal the reference replay."""
+    found = stored(services)
+    assert sorted(found) == sorted(expected.leads), "the store and the replay know different leads"
+    zone = services.agreements.active().agreement.zone
+    for lead_id, lead in expected.leads.items():
+        row = found[lead_id]
+        assert row["stage"] == lead.stage, lead_id
+        assert row["owner"] == lead.owner, lead_id
+        assert row["origin"] == lead.origin, lead_id
+        assert row["history"] == [
+            (
+                h.stage,
+                h.from_stage,
+                h.at,
+                h.cause,
+                h.fast_track,
+                h.actor_id,
+                h.actor_role,
+                h.agreement_version,
+                h.reason,
+            )
+            for h in lead.history
+        ], lead_id
+        assert row["sla"] == [(c.id, c.owner, c.started_at, c.deadline, c.stopped_at, c.cancelled) for c in lead.sla], (
+            lead_id
+        )
+        assert row["errors"] == [
+            (e.message_id, e.action, e.at, e.actor_id, e.actor_role, e.reason) for e in lead.errors
+        ], lead_id
+        assert row["assignments"] == [(a.at, a.team, a.owner, a.actor_id) for a in lead.assignments], lead_id
+        view = services.leads.get(lead_id, expected.as_of)
+        reference_json = lead_to_json(lead, expected.as_of, zone)
+        projected = {key: view[key] for key in reference_json}
+        projected["reasons"] = [
+            {k: r[k] for k in ("rule", "count", "points", "decayed_points")} for r in view["reasons"]
+        ]
+        projected["history"] = [{k: h[k] for k in ("stage", "at", "cause", "fast_track")} for h in view["history"]]
+        projected["sla"] = [{k: c[k] for k in reference_json["sla"][0]} for c in view["sla"]] if view["sla"] else []
+        assert projected == reference_json, lead_id
+
+
+def empty_store(services: Services) -> None:
+    """Delete every row (for property tests that reuse one database across examples)."""
+    with services.store.write() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    services.engine.cache.clear()
+
+
+def make_services(database_url: str, **overrides: object) -> Services:
+    settings = Settings.model_validate({"database_url": database_url, "auto_migrate": False, **overrides})
+    return build_services(settings, poster=lambda url, payload: None)
