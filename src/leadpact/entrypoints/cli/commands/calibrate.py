@@ -8,29 +8,20 @@ import json
 import shlex
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from leadpact.adapters.agreement_yaml import default_agreement_text, load_agreement_text
-from leadpact.adapters.charts import ChartError, japanese_font, save_chart
 from leadpact.domain.agreement import Agreement
 from leadpact.entrypoints.cli.commands.agreement import load_agreement_or_exit
 from leadpact.entrypoints.cli.commands.report import LangOpt, Language, parse_as_of, read_events
 from leadpact.entrypoints.cli.output import fail, progress
-from leadpact.service.calibration import (
-    STEPS,
-    CalibrationError,
-    CalibrationOptions,
-    CalibrationReport,
-    calibrate,
-    prediction_json,
-)
-from leadpact.service.calibration.backtest_summary import backtest_summary
-from leadpact.service.calibration.charts import calibration_chart, lift_chart, threshold_chart
-from leadpact.service.calibration.report import Image, ReportInputs, build, to_html, to_markdown
-from leadpact.service.calibration.words import words_for
 from leadpact.service.labels import Lang
+
+if TYPE_CHECKING:  # scikit-learn and Altair load only when calibrate runs (CLI start-up stays fast)
+    from leadpact.service.calibration import CalibrationReport
+    from leadpact.service.calibration.report import Image
 
 
 class Target(StrEnum):
@@ -104,6 +95,9 @@ def calibrate_command(
     """Cross-validate a predictive model and an integer point table on EVENTS' outcomes, suggest
     an MQL threshold (for --precision, --capacity, or the best F1), and write the report
     (Markdown + HTML with charts), the proposed agreement YAML and the back-test command."""
+    from leadpact.service.calibration import STEPS, CalibrationError, CalibrationOptions, calibrate
+    from leadpact.service.calibration.backtest_summary import backtest_summary
+
     if precision is not None and capacity is not None:
         fail("give either --precision or --capacity, not both")
     current, current_text = _current(agreement)
@@ -165,6 +159,9 @@ def _write_outputs(
     lang: Lang,
     backtest: dict[str, Any],
 ) -> dict[str, str]:
+    from leadpact.service.calibration import prediction_json
+    from leadpact.service.calibration.report import ReportInputs, build, to_html, to_markdown
+
     try:
         out.mkdir(parents=True, exist_ok=True)
         files: dict[str, str] = {}
@@ -197,6 +194,11 @@ def _write_outputs(
 
 def _charts(report: CalibrationReport, out: Path, lang: Lang) -> list[Image]:
     """The three charts as PNG beside the report (embedded in the HTML as data URIs)."""
+    from leadpact.adapters.charts import ChartError, japanese_font, save_chart
+    from leadpact.service.calibration.charts import calibration_chart, lift_chart, threshold_chart
+    from leadpact.service.calibration.report import Image
+    from leadpact.service.calibration.words import words_for
+
     font = japanese_font() if lang == "ja" else None
     if lang == "ja" and font is None:
         typer.echo(
