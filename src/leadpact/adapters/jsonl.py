@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from leadpact.domain.memory import collector_paused
 from leadpact.domain.messages import Message, MessageError, parse_message
 
 
@@ -56,12 +57,13 @@ def read_messages(path: str | Path | IO[str]) -> tuple[list[Message], list[BadLi
 def _collect(stream: IO[str], source: str) -> tuple[list[Message], list[BadLine]]:
     messages: list[Message] = []
     bad: list[BadLine] = []
-    try:
-        for _, item in iter_lines(stream, source):
-            if isinstance(item, BadLine):
-                bad.append(item)
-            else:
-                messages.append(item)
-    except UnicodeDecodeError as exc:
-        bad.append(BadLine(source, len(messages) + len(bad) + 1, f"not UTF-8 text: {exc.reason}"))
+    with collector_paused():
+        try:
+            for _, item in iter_lines(stream, source):
+                if isinstance(item, BadLine):
+                    bad.append(item)
+                else:
+                    messages.append(item)
+        except UnicodeDecodeError as exc:
+            bad.append(BadLine(source, len(messages) + len(bad) + 1, f"not UTF-8 text: {exc.reason}"))
     return messages, bad

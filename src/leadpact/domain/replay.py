@@ -14,6 +14,7 @@ from functools import lru_cache
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.compiled import CompiledAgreement, compile_agreement
 from leadpact.domain.lead_replay import LeadMachine
+from leadpact.domain.memory import collector_paused
 from leadpact.domain.messages import Message
 from leadpact.domain.results import LeadResult, RefusedAction
 
@@ -150,6 +151,11 @@ def assign_owners(leads: Iterable[LeadResult], agreement: Agreement) -> None:
 
 def replay(messages: Iterable[Message], agreement: Agreement, as_of: int) -> ReplayResult:
     """Every lead's state as of ``as_of`` (µs since the epoch) under ``agreement``."""
+    with collector_paused():
+        return _replay(messages, agreement, as_of)
+
+
+def _replay(messages: Iterable[Message], agreement: Agreement, as_of: int) -> ReplayResult:
     compiled_agreement = compiled(agreement)
     unique, duplicates = dedupe(messages)
     kept = [m for m in unique if m.ts <= as_of]
