@@ -305,8 +305,12 @@ from hypothesis import strategies as st  # noqa: E402
 from leadpact.domain.conditions import _MISSING, apply_op, compile_op  # noqa: E402
 
 _VALUES = st.one_of(
-    st.none(), st.just(_MISSING), st.booleans(), st.integers(-2000, 2000),
-    st.floats(allow_nan=False, allow_infinity=False, width=32), st.sampled_from(["a", "b", "300", "1,200", "x y", ""]),
+    st.none(),
+    st.just(_MISSING),
+    st.booleans(),
+    st.integers(-2000, 2000),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.sampled_from(["a", "b", "300", "1,200", "x y", ""]),
     st.lists(st.sampled_from(["a", "b", 1]), max_size=3),
 )
 
