@@ -55,9 +55,13 @@ def test_demo_store_agrees_with_a_replay_of_its_events(demo_run: tuple[Path, sub
     out, done = demo_run
     replayed = _run("report", "waterfall", str(out / "events.jsonl"), "--format", "json", cwd=out)
     assert replayed.returncode == 0, replayed.stderr
-    stages = {row["stage"]: row["reached"] for row in json.loads(replayed.stdout)["stages"]}
+    stages = {row["stage"]: row["reached"] for row in json.loads(replayed.stdout)["overall"]["stages"]}
     printed = {}
-    for line in done.stdout.splitlines():
+    lines = done.stdout.splitlines()
+    first = next(i for i, line in enumerate(lines) if "Demand waterfall" in line)
+    for line in lines[first:]:
+        if line.startswith("└"):
+            break  # the end of the waterfall table
         cells = [c.strip() for c in line.replace("┃", "│").split("│") if c.strip()]
         if len(cells) >= 2 and cells[0] in ("Lead", "MAL", "MQL", "SAL", "SQL", "Opportunity", "Customer"):
             printed.setdefault(cells[0].lower(), int(cells[1].replace(",", "")))
@@ -91,7 +95,7 @@ def test_demo_serves_the_dashboard_until_stopped(tmp_path: Path) -> None:
         status = None
         while time.monotonic() < deadline and status is None:  # readiness poll, not a timing sleep
             try:
-                with urllib.request.urlopen(f"{url}signin", timeout=5) as response:
+                with urllib.request.urlopen(f"{url}login", timeout=5) as response:
                     status = response.status
             except OSError:
                 time.sleep(0.2)

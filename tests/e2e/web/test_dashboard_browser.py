@@ -53,7 +53,9 @@ def open_waterfall(page: Any, web: WebServer) -> None:
 def shot(page: Any, screenshots: Path, name: str) -> None:
     """A full-page screenshot once every chart image has arrived (charts are drawn on demand)."""
     loaded = "() => Array.from(document.images).every(img => img.complete && img.naturalWidth > 0)"
-    deadline = time.monotonic() + 30  # wait_for_function would need eval, which the page's CSP forbids
+    deadline = (
+        time.monotonic() + 120
+    )  # a ceiling, not a timing check; wait_for_function would need eval, which the page's CSP forbids
     while not page.evaluate(loaded):
         assert time.monotonic() < deadline, "a chart image did not load"
         page.wait_for_timeout(100)
