@@ -62,12 +62,14 @@ class CompiledAgreement:
     assignment: list[tuple[AssignmentRule, TraitPredicate | None]]
     sla_starts: dict[str, list[SlaRule]] = field(default_factory=dict)
     sla_stops: dict[str, list[SlaRule]] = field(default_factory=dict)
-    _memo: dict[tuple[str, str | None], tuple[int, ...]] = field(default_factory=dict)
+    _memo: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
-    def matching_rules(self, msg: EventLike) -> tuple[int, ...]:
-        """Indexes of the engagement rules ``msg`` (a page or track message) matches."""
+    def matching_rules(self, msg: EventLike, key: str | None = None) -> tuple[int, ...]:
+        """Indexes of the engagement rules ``msg`` (a page or track message) matches. ``key``
+        is its :func:`content_key`, when the caller has it already."""
         kind = msg.type
-        key = (kind, msg.event if kind == "track" else msg.path)
+        if key is None:
+            key = content_key(msg)
         hit = self._memo.get(key)
         if hit is None:
             hit = tuple(index for index, pred in self.static_rules.get(kind, _NO_RULES) if pred(msg))
@@ -80,6 +82,14 @@ class CompiledAgreement:
             if extra:
                 return tuple(sorted(hit + extra))
         return hit
+
+
+def content_key(msg: EventLike) -> str:
+    """``event:<name>`` for a track event, ``page:<path>`` for a page: what a message touched,
+    for attribution, and what its engagement rules can depend on when they read no property."""
+    if msg.type == "track":
+        return "event:" + (msg.event or "")
+    return "page:" + (msg.path or "")
 
 
 def _decay(agreement: Agreement) -> CompiledDecay:

@@ -93,10 +93,13 @@ class LeadMachine:
             self._action(msg)
             return
         self._absorb(msg)
-        if self.stage is None:
+        stage = self.stage
+        if stage is None:
             if msg.user_id is None:
                 return  # anonymous, before the lead is known: counts, but nothing to evaluate
             self._create(msg)
+        elif stage not in BEFORE_SQL:
+            return  # from SQL on (and when disqualified) only people move the lead
         self._evaluate(msg.message_id)
 
     def _absorb(self, msg: Message) -> None:
@@ -112,7 +115,7 @@ class LeadMachine:
                 key = "page:" + (msg.path or "")
             touches = self.touches
             touches[key] = touches.get(key, 0) + 1
-            matched = self.c.matching_rules(msg)
+            matched = self.c.matching_rules(msg, key)
             if matched:
                 add = self.engagement.add
                 for index in matched:
