@@ -152,8 +152,8 @@ class LeadMachine:
     # --- lifecycle -----------------------------------------------------------------------------
     def _create(self, msg: Message) -> None:
         self.created_at = msg.ts
+        self._record("lead", msg.message_id, SYSTEM, SYSTEM, fast_track=False)  # from nowhere
         self.stage = "lead"
-        self._record("lead", msg.message_id, SYSTEM, SYSTEM, fast_track=False)
 
     def _evaluate(self, cause: str) -> None:
         stage = self.stage

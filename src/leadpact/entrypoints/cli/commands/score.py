@@ -1,25 +1,24 @@
-"""``leadpact score AGREEMENT EVENTS --as-of T [--json]`` (SPEC §7): offline, no database."""
+"""``leadpact score AGREEMENT EVENTS --as-of T [--json] [--engine E] [--out FILE]`` (SPEC §7)."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from leadpact.adapters.agreement_yaml import load_agreement
-from leadpact.adapters.jsonl import read_messages
 from leadpact.domain.agreement import AgreementError
 from leadpact.domain.timeutil import iso, parse_iso, to_us
-from leadpact.entrypoints.cli.output import fail
-from leadpact.service.scoring import ScoreRun, default_as_of, score_messages
+from leadpact.entrypoints.cli.output import fail, progress
+from leadpact.service.batch import ENGINES, BatchError, BatchScore, score_file
 
 
 def score(
     agreement: Annotated[Path, typer.Argument(help="The agreement YAML file.")],
-    events: Annotated[str, typer.Argument(help="Events as JSONL (one message per line); - for stdin.")],
+    events: Annotated[str, typer.Argument(help="Events as JSONL or Parquet; - for JSONL on stdin.")],
     as_of: Annotated[
         str | None,
         typer.Option("--as-of", help="Evaluation time, ISO 8601 with offset. Default: the newest event's timestamp."),
@@ -30,8 +29,25 @@ def score(
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 2 on any bad event line, before printing any result.")
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="replay (reference), duckdb (embedded, large files), spark (cluster), or auto: replay below 16 MB.",
+        ),
+    ] = "auto",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", metavar="RESULTS", help="Write the results to RESULTS.jsonl or RESULTS.parquet."),
+    ] = None,
+    spark_master: Annotated[
+        str | None,
+        typer.Option("--spark-master", metavar="URL", help="Spark master for --engine spark. Default: local[*]."),
+    ] = None,
 ) -> None:
-    """Replay EVENTS under AGREEMENT and print every lead's score, stage, history and SLA clocks."""
+    """Score EVENTS under AGREEMENT: every lead's score, stage, history and SLA clocks."""
+    if engine not in ENGINES:
+        fail(f"--engine: expected one of {', '.join(ENGINES)}, found {engine!r}")
     try:
         parsed_agreement = load_agreement(agreement)
     except AgreementError as exc:
@@ -42,39 +58,46 @@ def score(
             as_of_us = to_us(parse_iso(as_of))
         except ValueError as exc:
             fail(f"--as-of: expected ISO 8601 with offset (e.g. 2026-03-31T23:59:59+09:00), found {as_of!r} ({exc})")
-    if events != "-" and not Path(events).is_file():
-        fail(f"{events}: no such events file")
-    messages, bad = read_messages(events)
-    for line in bad:
-        typer.echo(f"{line.render()} (line skipped)", err=True)
-    if bad and strict:
-        fail(f"{len(bad)} bad line(s) in {events}; nothing scored (--strict)")
-    if as_of_us is None:
-        as_of_us = default_as_of(messages)
-        if as_of_us is None:
-            as_of_us = 0
-    run = score_messages(messages, parsed_agreement, as_of_us)
-    for unknown in run.result.unknown_lead_actions:
-        refused = unknown.refused
-        typer.echo(
-            f"refused {refused.action} on {unknown.lead_id!r} ({refused.message_id}): {refused.reason}", err=True
-        )
+    with progress("scoring", None) as bar:
+        task = bar.task_ids[0]
+        try:
+            run = score_file(
+                parsed_agreement,
+                events,
+                as_of_us,
+                engine=engine,
+                spark_master=spark_master,
+                progress=lambda step: bar.update(task, description=step),
+            )
+        except BatchError as exc:
+            fail(str(exc))
+    for bad in run.bad_rows:
+        typer.echo(f"{bad.render()} (line skipped)", err=True)
+    if run.bad_rows and strict:
+        fail(f"{len(run.bad_rows)} bad line(s) in {events}; nothing scored (--strict)")
+    for lead_id, refused in run.unknown_lead_actions:
+        typer.echo(f"refused {refused.action} on {lead_id!r} ({refused.message_id}): {refused.reason}", err=True)
+    if out is not None:
+        run.write(out)
+        typer.echo(f"{run.results.num_rows} leads → {out} ({run.engine})", err=True)
+        return
     if as_json:
-        out = sys.stdout
+        write = sys.stdout.write
         for obj in run.json_objects():
-            out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            write(json.dumps(obj, ensure_ascii=False) + "\n")
         return
     _print_table(run)
 
 
-def _print_table(run: ScoreRun) -> None:
+def _print_table(run: BatchScore) -> None:
     from rich.console import Console
     from rich.table import Table
 
     zone = run.agreement.zone
-    table = Table(title=f"{run.agreement.name} v{run.agreement.version} — as of {iso(run.result.as_of, zone)}")
+    table = Table(title=f"{run.agreement.name} v{run.agreement.version} — as of {iso(run.as_of, zone)}")
     for column in ("lead", "stage", "score", "fit", "engagement", "hot", "owner", "origin", "SLA", "refused"):
         table.add_column(column, justify="right" if column in ("score", "fit", "engagement") else "left")
+    obj: dict[str, Any]
     for obj in run.json_objects():
         clocks = ", ".join(f"{c['id']}:{c['status']}" for c in obj["sla"]) or "-"
         table.add_row(
