@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from leadpact.domain.agreement import Reader, join_path
 from leadpact.domain.messages import describe
 
 TRAIT_TYPES: Final = ("string", "number", "integer", "boolean", "date")
@@ -120,44 +121,20 @@ class CsvMapping:
 # --- validation ----------------------------------------------------------------------------
 
 
-class _Reader:
+class _Reader(Reader):
+    """The agreement's validating reader (same messages), plus the mapping's own value kinds."""
+
     def __init__(self) -> None:
-        self.problems: list[str] = []
+        super().__init__({})
 
-    def problem(self, path: str, message: str) -> None:
-        self.problems.append(f"{path}: {message}" if path else message)
-
-    def mapping(
-        self, value: Any, path: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()
-    ) -> dict[str, Any] | None:
-        if not isinstance(value, dict):
-            self.problem(path, f"expected a mapping, found {describe(value)}")
-            return None
-        for key in value:
-            if key not in allowed:
-                self.problem(_join(path, str(key)), f"unknown key {key!r}; expected one of {', '.join(allowed)}")
-        for key in required:
-            if key not in value:
-                self.problem(_join(path, key), "required key is missing")
-        return value
-
-    def text(self, value: Any, path: str) -> str | None:
-        if isinstance(value, str) and value.strip():
-            return value
-        self.problem(path, f"expected a non-empty string, found {describe(value)}")
-        return None
+    def messages(self) -> list[str]:
+        return [f"{p.path}: {p.message}" if p.path else p.message for p in self.problems]
 
     def flag(self, value: Any, path: str) -> bool:
         if isinstance(value, bool):
             return value
         self.problem(path, f"expected true or false, found {describe(value)}")
         return False
-
-    def choice(self, value: Any, path: str, options: tuple[str, ...]) -> str | None:
-        if isinstance(value, str) and value in options:
-            return value
-        self.problem(path, f"expected one of {', '.join(options)}, found {describe(value)}")
-        return None
 
     def values(self, value: Any, path: str) -> frozenset[str]:
         """A list of cell values (strings, numbers or booleans, as YAML reads them), folded."""
@@ -182,14 +159,10 @@ class _Reader:
         result: dict[str, str] = {}
         for key, new in value.items():
             if not isinstance(new, str | int | float) or isinstance(new, bool):
-                self.problem(_join(path, str(key)), f"expected a value, found {describe(new)}")
+                self.problem(join_path(path, str(key)), f"expected a value, found {describe(new)}")
                 continue
             result[fold(str(key))] = str(new)
         return result
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
 
 
 _TOP_KEYS: Final = (
@@ -213,7 +186,7 @@ def parse_mapping(data: Any, source: str) -> CsvMapping:
     r = _Reader()
     top = r.mapping(data, "", _TOP_KEYS, required=("name", "lead_id"))
     if top is None:
-        raise MappingError(source, r.problems)
+        raise MappingError(source, r.messages())
     name = r.text(top.get("name"), "name") if "name" in top else None
     description = r.text(top["description"], "description") if "description" in top else None
     lead_id, prefix = _lead_id(r, top.get("lead_id"))
@@ -231,7 +204,7 @@ def parse_mapping(data: Any, source: str) -> CsvMapping:
     ignore = _ignore(r, top.get("ignore", []))
     _check_unique_traits(r, traits, outcome)
     if r.problems or name is None or lead_id is None:
-        raise MappingError(source, r.problems)
+        raise MappingError(source, r.messages())
     return CsvMapping(
         name=name,
         description=description,
