@@ -17,6 +17,7 @@ from typing import Any
 from leadpact.adapters.store.engine import Store
 from leadpact.adapters.store.event_log import EventLog
 from leadpact.adapters.store.lead_queries import LeadFilter, LeadQueries, Note, OverdueFilter
+from leadpact.adapters.store.model_scores_repo import ModelScore, ModelScoresRepo
 from leadpact.domain.results import lead_to_json, round_score
 from leadpact.domain.timeutil import US_PER_SECOND, iso
 from leadpact.service.agreements import AgreementService
@@ -80,6 +81,7 @@ class LeadService:
             messages = EventLog(conn).lead_messages([lead_id])[lead_id]
             owners = queries.assignment_owners(lead_id)
             notes = queries.notes(lead_id)
+            model_score = ModelScoresRepo(conn).get(lead_id)
             agreement = self.agreements.active_in(conn).agreement
         zone = agreement.zone
         machine, kept = run_machine(lead_id, messages, agreement, as_of)
@@ -130,6 +132,7 @@ class LeadService:
             }
             for a in result.assignments
         ]
+        view["model_score"] = _model_score_json(model_score, zone) if model_score is not None else None
         view["handoff"] = {
             "profile": profile(result),
             "company": result.company,
@@ -187,6 +190,18 @@ def _note_json(note: Note, zone: Any) -> dict[str, Any]:
         "author_role": note.author_role,
         "body": note.body,
         "created_at": iso(note.created_at, zone),
+    }
+
+
+def _model_score_json(stored: ModelScore, zone: Any) -> dict[str, Any]:
+    """The predictive model's score (``leadpact calibrate --store``), beside the rule score."""
+    return {
+        "score": stored.score,
+        "model": stored.model,
+        "target": stored.target,
+        "computed_at": iso(stored.computed_at, zone),
+        "top_positive": list(stored.positive),
+        "top_negative": list(stored.negative),
     }
 
 

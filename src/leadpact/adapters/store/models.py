@@ -20,6 +20,7 @@ from leadpact.adapters.store.log_models import (
     IdentityRow,
     IngestCheckpointRow,
 )
+from leadpact.adapters.store.model_score_models import ModelScoreRow
 from leadpact.adapters.store.notice_models import SlaNoticeRow, WebhookDeliveryRow
 
 metadata = Base.metadata
@@ -35,6 +36,7 @@ __all__ = [
     "IdentityRow",
     "IngestCheckpointRow",
     "LeadRow",
+    "ModelScoreRow",
     "NoteRow",
     "RefusedActionRow",
     "RoundRobinPendingRow",

@@ -159,6 +159,21 @@ class Handoff(BaseModel):
     )
 
 
+class FactorOut(BaseModel):
+    feature: str
+    value: str
+    effect: float = Field(description="Change in log-odds against a typical value.")
+
+
+class ModelScoreOut(BaseModel):
+    score: float = Field(description="The predictive model's probability of reaching `target`, 0..1.")
+    model: str = Field(description="Which fit produced it, e.g. `hgb-3f9a1c2b7d4e`.")
+    target: str = Field(description="`customer` or `sql`.")
+    computed_at: str
+    top_positive: list[FactorOut]
+    top_negative: list[FactorOut]
+
+
 class LeadDetail(BaseModel):
     lead_id: str
     stage: str
@@ -180,6 +195,9 @@ class LeadDetail(BaseModel):
     sla: list[SlaClockOut]
     errors: list[RefusedActionOut]
     assignments: list[AssignmentOut]
+    model_score: ModelScoreOut | None = Field(
+        None, description="Stored by `leadpact calibrate --store`, beside the rule `score`; null when none."
+    )
     handoff: Handoff
 
 

@@ -4,6 +4,7 @@ company's own outcomes, with the evidence (report, charts, proposed agreement, b
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import shlex
 from enum import StrEnum
@@ -86,6 +87,14 @@ def calibrate_command(
     predictions_out: Annotated[
         Path | None, typer.Option("--predictions-out", help="Write each lead's model score and top factors (JSONL).")
     ] = None,
+    store: Annotated[
+        bool,
+        typer.Option(
+            "--store",
+            help="Store each lead's model score and top factors in the configured store (LEADPACT_DATABASE_URL), "
+            "replacing earlier ones; GET /v1/leads/{id} shows it beside the rule score.",
+        ),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object with the figures instead of the summary.")
     ] = False,
@@ -113,7 +122,7 @@ def calibrate_command(
         allow=frozenset(allow or ()),
         exclude=frozenset(exclude or ()),
         as_of=parse_as_of(as_of) if as_of is not None else None,
-        explain=predictions_out is not None,
+        explain=predictions_out is not None or store,
         window_days=window_days,
     )
     try:
@@ -132,10 +141,60 @@ def calibrate_command(
         backtest = backtest_summary(messages, base, report.proposed, report.outcomes, when)
         backtest["outcomes_as_traits"] = report.outcomes_from_traits
     files = _write_outputs(report, out, events, agreement, predictions_out, lang.value, backtest)
+    stored = _store_predictions(report) if store else None
     if as_json:
-        typer.echo(json.dumps({**report.summary(), "backtest": backtest, "files": files}, ensure_ascii=False, indent=2))
+        extra = {"stored_model_scores": stored} if stored is not None else {}
+        summary = {**report.summary(), "backtest": backtest, "files": files, **extra}
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
         typer.echo(_text_summary(report, files, backtest))
+        if stored is not None:
+            typer.echo(f"Stored {stored['leads']} model scores ({stored['model']}) in {stored['store']}")
+
+
+def _store_predictions(report: CalibrationReport) -> dict[str, Any]:
+    """Write every lead's model score into ``model_scores`` (one transaction: all or none)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from leadpact.adapters.store.model_scores_repo import ModelScore, ModelScoresRepo
+    from leadpact.entrypoints.cli.commands.db import EXIT_STORE, open_services, shown_url
+    from leadpact.service.calibration import prediction_json
+    from leadpact.service.clock import SystemClock
+
+    model = model_name(report)
+    now = SystemClock().now_us()
+    scores = []
+    for prediction in report.predictions:
+        shown = prediction_json(prediction)  # factors as in --predictions-out: feature, value, effect
+        scores.append(
+            ModelScore(
+                prediction.lead_id,
+                model,
+                report.target,
+                prediction.model_score,
+                shown["top_positive"],
+                shown["top_negative"],
+                now,
+            )
+        )
+    services = open_services()
+    try:
+        with services.store.write() as conn:
+            count = ModelScoresRepo(conn).upsert_many(scores)
+    except SQLAlchemyError as exc:
+        fail(f"cannot store the model scores: {str(exc).splitlines()[0]}", EXIT_STORE)
+    finally:
+        services.close()
+    return {"leads": count, "model": model, "store": shown_url(services.settings.database_url)}
+
+
+def model_name(report: CalibrationReport) -> str:
+    """``hgb-`` (HistGradientBoosting) and a digest of the fit's output: the same events and
+    options give the same name, so two stored scores can be told apart or matched."""
+    from leadpact.service.calibration import prediction_json
+
+    payload = json.dumps([report.target, [prediction_json(p) for p in report.predictions]], sort_keys=True)
+    return "hgb-" + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:12]
 
 
 def _current(path: str | None) -> tuple[Agreement | None, str | None]:
