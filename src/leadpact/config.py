@@ -60,14 +60,32 @@ class Settings(BaseSettings):
         "NORMAL", description="SQLite: NORMAL survives process crashes; FULL also power loss (slower commits)."
     )
 
+    tracking_secrets: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        repr=False,
+        description=(
+            "Comma-separated secrets of the nurture tracking links: the first signs, all verify (rotation). "
+            "None: the /t/ and /u/ endpoints answer 404."
+        ),
+    )
+    tracking_secret: str = Field(
+        "", repr=False, description="The single secret `leadpact flows run` signs with; verifies too."
+    )
+
+    def tracking_keys(self) -> list[bytes]:
+        """Every secret a tracking link may be signed with (``tracking_secrets``, then the
+        ``flows run`` secret), so links in mail sent by either verify."""
+        keys = [*self.tracking_secrets, self.tracking_secret]
+        return [key.encode("utf-8") for key in dict.fromkeys(keys) if key]
+
     @field_validator("database_url")
     @classmethod
     def _normalise_url(cls, value: str) -> str:
         return normalise_database_url(value)
 
-    @field_validator("webhook_urls", mode="before")
+    @field_validator("webhook_urls", "tracking_secrets", mode="before")
     @classmethod
-    def _split_urls(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value

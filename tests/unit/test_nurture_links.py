@@ -119,3 +119,19 @@ def test_the_open_event_of_a_verified_pixel_raises_the_score_by_the_agreed_point
 def test_a_url_that_is_not_a_tracking_url_is_rejected() -> None:
     with pytest.raises(InvalidLinkError, match="not a tracking URL"):
         parse_tracking_url("https://t.example.com/other/o/abc")
+
+
+def test_a_token_has_one_spelling_only() -> None:
+    """base64 decoders ignore the unused low bits of the last character; a re-spelt token with
+    those bits changed must not verify (one link, one token)."""
+    token = token_of(LINKS.open_url(MAIL))
+    payload, mac = token.split(".")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    unused_bits = (6 * len(mac)) % 8  # the bits of the last character that carry no data
+    assert unused_bits > 0
+    respelt = mac[:-1] + alphabet[alphabet.index(mac[-1]) ^ 1]
+    pad = "=" * (-len(mac) % 4)
+    assert base64.urlsafe_b64decode(respelt + pad) == base64.urlsafe_b64decode(mac + pad)
+    with pytest.raises(InvalidLinkError):
+        verify(f"{payload}.{respelt}", [SECRET], OPEN)
+    assert verify(token, [SECRET], OPEN).kind == OPEN

@@ -17,7 +17,7 @@ from leadpact import __version__
 from leadpact.config import Settings
 from leadpact.entrypoints.api import errors
 from leadpact.entrypoints.api.deps import KeyCache
-from leadpact.entrypoints.api.routes import agreements, ingest, leads, reports, sla, system
+from leadpact.entrypoints.api.routes import agreements, ingest, leads, reports, sla, system, tracking
 from leadpact.entrypoints.web import register_web
 from leadpact.service.clock import Clock, SystemClock
 from leadpact.service.container import Services, build_services
@@ -90,7 +90,7 @@ def create_app(
     app.state.clock = clock
     app.state.key_cache = KeyCache()
     errors.install(app)
-    for module in (ingest, leads, agreements, sla, system, reports):
+    for module in (ingest, leads, agreements, sla, system, reports, tracking):
         app.include_router(module.router)
     if web:  # the dashboard for people, on the same services and roles
         register_web(app, warm=warm_dashboard)

@@ -80,7 +80,13 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Decode base64url, accepting only the canonical spelling: the decoder ignores the unused
+    low bits of the last character, so without this check one token would have several
+    spellings that all verify."""
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise binascii.Error("not canonical base64url")
+    return data
 
 
 def sign(link: TrackingLink, secret: bytes) -> str:
