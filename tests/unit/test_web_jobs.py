@@ -17,7 +17,8 @@ def test_the_same_question_is_computed_once() -> None:
     assert again is first
     assert jobs.wait(first) == "answer"
     assert calls == [1]
-    assert jobs.by_id(first.id) is first
+    found = jobs.by_id(first.id)
+    assert found is not None and found.id == first.id and found.result == "answer"
     assert first.meta == {"version": "v2"}
 
 
@@ -54,3 +55,20 @@ def test_only_the_newest_jobs_are_kept() -> None:
     for n in range(3):
         jobs.wait(jobs.submit(("backtest", n), lambda n=n: n))
     assert [job.key for job in jobs.recent("backtest")] == [("backtest", 2), ("backtest", 1)]
+
+
+def test_a_reader_gets_a_snapshot_that_a_finishing_job_does_not_change() -> None:
+    """A page reads the state several times while rendering (refresh or not, which branch);
+    the job finishing in between must not give it a finished page that reloads itself."""
+    jobs = Jobs()
+    gate = threading.Event()
+    live = jobs.submit(("backtest", 1), lambda: gate.wait() and "answer")
+    while (seen := jobs.by_id(live.id)) is not None and seen.state == "queued":
+        live.done.wait(0.01)  # the worker thread marks it running; no timing is asserted
+    assert seen is not None and seen.state == "running"
+    gate.set()
+    assert jobs.wait(live) == "answer"
+    assert (seen.state, seen.result) == ("running", None)
+    finished = jobs.by_id(live.id)
+    assert finished is not None and (finished.state, finished.result) == ("done", "answer")
+    assert finished.finished is not None

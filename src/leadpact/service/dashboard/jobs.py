@@ -3,6 +3,10 @@
 A page that needs one starts it and shows its progress; the result is kept under its key so a
 reload, another user or the API asking the same question gets it at once. Threads are daemons:
 a stopping server never waits for a back-test nobody will read.
+
+Readers get snapshots: a page reads a job's state several times while rendering (whether to
+refresh itself, which template branch), and a job finishing half-way through used to give a
+finished page that still reloaded itself.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
 State = Literal["queued", "running", "done", "failed"]
@@ -47,11 +51,12 @@ class Jobs:
 
     def get(self, key: tuple[Any, ...]) -> Job | None:
         with self._lock:
-            return self._jobs.get(key)
+            job = self._jobs.get(key)
+            return None if job is None else replace(job)
 
     def by_id(self, job_id: str) -> Job | None:
         with self._lock:
-            return next((job for job in self._jobs.values() if job.id == job_id), None)
+            return next((replace(job) for job in self._jobs.values() if job.id == job_id), None)
 
     def latest(self, kind: str) -> Job | None:
         """The most recently submitted job of ``kind``."""
@@ -60,7 +65,7 @@ class Jobs:
     def recent(self, kind: str) -> list[Job]:
         """Jobs of ``kind``, most recently submitted first."""
         with self._lock:
-            return [job for job in reversed(self._jobs.values()) if job.key[0] == kind]
+            return [replace(job) for job in reversed(self._jobs.values()) if job.key[0] == kind]
 
     def submit(self, key: tuple[Any, ...], work: Callable[[], Any], meta: dict[str, Any] | None = None) -> Job:
         """The job under ``key``: the existing one (queued, running or finished well), or a new
@@ -89,16 +94,19 @@ class Jobs:
 
     def _run(self, job: Job, work: Callable[[], Any]) -> None:
         with self._one_at_a_time:
-            job.state = "running"
+            with self._lock:
+                job.state = "running"
             try:
-                job.result = work()
-                job.state = "done"
+                result = work()
             except Exception as exc:  # the page shows the failure; the server keeps running
-                job.error = str(exc) or type(exc).__name__
-                job.state = "failed"
-            finally:
-                job.finished = time.monotonic()
-                job.done.set()
+                self._finish(job, "failed", None, str(exc) or type(exc).__name__)
+            else:
+                self._finish(job, "done", result, None)
+
+    def _finish(self, job: Job, state: State, result: Any, error: str | None) -> None:
+        with self._lock:  # one step, so a snapshot never sees "done" without its result
+            job.result, job.error, job.state, job.finished = result, error, state, time.monotonic()
+        job.done.set()
 
 
 class JobFailedError(RuntimeError):
