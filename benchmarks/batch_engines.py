@@ -13,10 +13,12 @@ a fresh process so that peak memory is that run's own:
   (10 M messages in Python objects would not fit the memory budget), events/s.
 
 Wall seconds, CPU seconds (user + system, all processes of the run), peak memory (sum of the
-resident sets of the run's processes, sampled every 50 ms) and events/s are printed as a
-Markdown table. The machine is shared: CPU seconds are the steadier figure.
+resident sets of the run's processes, sampled every 50 ms), events/s and the 1-minute load
+average when each run ended are printed as a Markdown table. The machine is shared: each
+measurement but Spark's is the fastest of ``--repeat`` runs (others' jobs only ever slow a run
+down), and CPU seconds are the steadier figure.
 
-Usage: ``python benchmarks/batch_engines.py [--leads 200000] [--days 1800] [--skip-spark]``
+Usage: ``python benchmarks/batch_engines.py [--leads 200000] [--days 1800] [--repeat 2] [--skip-spark]``
 """
 
 from __future__ import annotations
@@ -98,10 +100,14 @@ class Figure:
     cpu: float
     peak_mb: float
     events: int
+    load: float = 0.0
+    """The 1-minute load average when the run ended (the machine is shared)."""
 
     def row(self) -> str:
         rate = self.events / self.wall if self.wall else 0.0
-        return f"| {self.name} | {self.wall:.1f} | {self.cpu:.1f} | {self.peak_mb:,.0f} | {rate:,.0f} |"
+        return (
+            f"| {self.name} | {self.wall:.1f} | {self.cpu:.1f} | {self.peak_mb:,.0f} | {rate:,.0f} | {self.load:.1f} |"
+        )
 
 
 def _tree_rss_kb(root: int) -> int:
@@ -148,12 +154,20 @@ def measure(name: str, code: str, events: int) -> tuple[Figure, str]:
     sampler.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    load = os.getloadavg()[0]
     if proc.returncode != 0:
         print(f"{name}: failed (exit {proc.returncode})", file=sys.stderr)
-        return Figure(name + " — FAILED", wall, cpu, peak / 1024, 0), "[0, 0, 0]"
-    figure = Figure(name, wall, cpu, peak / 1024, events)
+        return Figure(name + " — FAILED", wall, cpu, peak / 1024, 0, load), "[0, 0, 0]"
+    figure = Figure(name, wall, cpu, peak / 1024, events, load)
     print(figure.row(), file=sys.stderr, flush=True)
     return figure, out
+
+
+def best_of(repeat: int, name: str, code: str, events: int) -> tuple[Figure, str]:
+    """The run with the shortest wall time of ``repeat`` (the machine is shared: others' jobs
+    only ever slow a run down)."""
+    runs = [measure(name, code, events) for _ in range(max(1, repeat))]
+    return min(runs, key=lambda run: (run[0].events == 0, run[0].wall))
 
 
 def dataset(leads: int, days: int, seed: int) -> Path:
@@ -184,6 +198,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=1800)
     parser.add_argument("--replay-leads", type=int, default=20_000)
     parser.add_argument("--skip-spark", action="store_true")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per measurement, best kept (not Spark)")
     args = parser.parse_args()
     big = dataset(args.leads, args.days, 11)
     small = dataset(args.replay_leads, args.days, 11)
@@ -194,7 +209,8 @@ def main() -> None:
     n_small, _ = count(small)
     out = DATA / "results.parquet"
     figures: list[Figure] = []
-    fig, _ = measure(
+    fig, _ = best_of(
+        args.repeat,
         "embedded (DuckDB), full results → Parquet",
         f"""
 from leadpact.adapters.agreement_yaml import default_agreement
@@ -205,28 +221,30 @@ run.write({str(out)!r})
         n_big,
     )
     figures.append(fig)
-    fig, ours = measure(
+    fig, ours = best_of(
+        args.repeat,
         "embedded (DuckDB), scores alone",
         f"""
 import json
 from leadpact.adapters.agreement_yaml import default_agreement
 from leadpact.adapters.batch.agreement_sql import AgreementSql
 from leadpact.adapters.batch.duckdb_engine import DuckDbOptions, connect, needs_event_properties, place
-from leadpact.adapters.batch.events_table import EVENT_NAMES
 from leadpact.adapters.batch.matching import RuleMatching
 from leadpact.adapters.batch.reader import load_events
 from leadpact.adapters.batch.run import RunStats
 from leadpact.adapters.batch.scores import scores_as_of
 a = default_agreement(); m = RuleMatching(a); con = connect(DuckDbOptions())
 load_events(con, {str(big)!r}, m, keep_event_properties=needs_event_properties(a))
-place(con, "events", {as_of}, RunStats(), [*EVENT_NAMES, *(c for c, _ in m.columns)])
+place(con, "events", {as_of}, RunStats(), ["seq", "ts", "type", "user_id", "anonymous_id", "traits", "opaque",
+      *(c for c, _ in m.columns if c.startswith("mask_"))])
 t = scores_as_of(con, AgreementSql(a), "placed", {as_of})
 print(json.dumps([t.num_rows, sum(t.column("fit").to_pylist()), sum(t.column("engagement").to_pylist())]))
 """,
         n_big,
     )
     figures.append(fig)
-    fig, floor = measure(
+    fig, floor = best_of(
+        args.repeat,
         "floor: hand-written DuckDB SQL, scores alone",
         f"""
 import duckdb, json
@@ -250,7 +268,8 @@ print(run.results.num_rows)
             n_big,
         )
         figures.append(fig)
-    fig, _ = measure(
+    fig, _ = best_of(
+        args.repeat,
         f"replay (one core), {n_small:,} events",
         f"""
 from leadpact.adapters.agreement_yaml import default_agreement
@@ -260,7 +279,8 @@ score_file(default_agreement(), {str(small)!r}, engine="replay")
         n_small,
     )
     figures.append(fig)
-    fig, _ = measure(
+    fig, _ = best_of(
+        args.repeat,
         f"embedded (DuckDB), same {n_small:,} events",
         f"""
 from leadpact.adapters.agreement_yaml import default_agreement
@@ -271,7 +291,7 @@ score_file(default_agreement(), {str(small)!r}, engine="duckdb")
     )
     figures.append(fig)
     print(f"\n{n_big:,} events, {args.leads:,} leads, default agreement, {AS_OF_NOTE}; {os.cpu_count()} cores\n")
-    print("| run | wall s | CPU s | peak MB | events/s (wall) |\n|---|---:|---:|---:|---:|")
+    print("| run | wall s | CPU s | peak MB | events/s (wall) | load |\n|---|---:|---:|---:|---:|---:|")
     for figure in figures:
         print(figure.row())
     same = json.loads(ours)[0] == json.loads(floor)[0] and all(

@@ -60,6 +60,8 @@ class CompiledAgreement:
     hot: CriteriaPredicate | None
     watched_events: frozenset[str]
     assignment: list[tuple[AssignmentRule, TraitPredicate | None]]
+    engagement_points: tuple[float, ...] = ()
+    engagement_limits: tuple[int | None, ...] = ()
     sla_starts: dict[str, list[SlaRule]] = field(default_factory=dict)
     sla_stops: dict[str, list[SlaRule]] = field(default_factory=dict)
     _memo: dict[str, tuple[int, ...]] = field(default_factory=dict)
@@ -143,6 +145,8 @@ def compile_agreement(agreement: Agreement) -> CompiledAgreement:
             (rule, compile_traits(rule.condition) if rule.condition is not None else None)
             for rule in agreement.assignment
         ],
+        engagement_points=tuple(rule.points for rule in agreement.engagement),
+        engagement_limits=tuple(rule.max_count for rule in agreement.engagement),
         sla_starts=sla_starts,
         sla_stops=sla_stops,
     )

@@ -198,11 +198,12 @@ def compile_op(op: str, expected: Any) -> Callable[[Any], bool]:
     return lambda found: apply_op(op, found, expected)  # exists, contains: rare, keep the reference
 
 
-def _trait_getter(name: str) -> Callable[[Mapping[str, Any], Mapping[str, Any]], Any]:
+def _trait_test(name: str, test: Callable[[Any], bool]) -> TraitPredicate:
+    """``test`` on :func:`lookup_trait` (one closure: fit rules run at every trait change)."""
     if name.startswith("company."):
         key = name[8:]
-        return lambda _traits, company: company.get(key, _MISSING)
-    return lambda traits, company: traits[name] if name in traits else company.get(name, _MISSING)
+        return lambda _traits, company: test(company.get(key, _MISSING))
+    return lambda traits, company: test(traits[name] if name in traits else company.get(name, _MISSING))
 
 
 # --- evaluation contexts ---------------------------------------------------------------------
@@ -233,9 +234,7 @@ CriteriaPredicate = Callable[[CriteriaContext], bool]
 def compile_traits(cond: Condition) -> TraitPredicate:
     """A predicate over (traits, company traits). Only trait conditions and combinators."""
     if isinstance(cond, TraitCond):
-        get = _trait_getter(cond.trait)
-        test = compile_op(cond.op, cond.value)
-        return lambda traits, company: test(get(traits, company))
+        return _trait_test(cond.trait, compile_op(cond.op, cond.value))
     if isinstance(cond, AllOf):
         parts = [compile_traits(c) for c in cond.items]
         return lambda t, c: all(p(t, c) for p in parts)

@@ -29,7 +29,7 @@ from leadpact.domain.results import (
     StageEntry,
     round_score,
 )
-from leadpact.domain.scoring import Engagement, fit_score
+from leadpact.domain.scoring import Engagement, fit_score, fit_value
 
 SYSTEM = "system"
 _CLOSING_STAGES = frozenset({"mal", "disqualified", "customer"})
@@ -74,7 +74,7 @@ class LeadMachine:
     def score_value(self, kind: str) -> float:
         if kind == "engagement":
             return round_score(self.engagement.value_at(self._now))
-        fit = self._current_fit()
+        fit = self._current_fit() if self._fit_dirty else self._fit
         if kind == "fit":
             return round_score(fit)
         return round_score(fit + self.engagement.value_at(self._now))
@@ -145,7 +145,7 @@ class LeadMachine:
 
     def _current_fit(self) -> float:
         if self._fit_dirty:
-            self._fit, _ = fit_score(self.c, self.traits, self.company_traits)
+            self._fit = fit_value(self.c, self.traits, self.company_traits)
             self._fit_dirty = False
         return self._fit
 
@@ -193,10 +193,13 @@ class LeadMachine:
     ) -> None:
         self._record(stage, cause, actor_id, role, fast_track=fast_track, reason=reason)
         self.stage = stage
-        self._stop_clocks(stage, cause)
-        if stage in _CLOSING_STAGES:
+        # The clock calls are guarded here: most stages start and stop no clock.
+        if self._running and stage in self.c.sla_stops:
+            self._stop_clocks(stage, cause)
+        if stage in _CLOSING_STAGES and self._running:
             self._cancel_clocks()
-        self._start_clocks(stage)
+        if stage in self.c.sla_starts:
+            self._start_clocks(stage)
         if stage == "mql":
             self._system_assign(cause)
 
@@ -210,18 +213,10 @@ class LeadMachine:
         fast_track: bool,
         reason: str | None = None,
     ) -> None:
+        # Positional (stage, at, cause, fast_track, from_stage, actor_id, actor_role,
+        # agreement_version, reason): one entry per stage change of every lead.
         self.history.append(
-            StageEntry(
-                stage=stage,
-                at=self._now,
-                cause=cause,
-                fast_track=fast_track,
-                from_stage=self.stage,
-                actor_id=actor_id,
-                actor_role=role,
-                agreement_version=self.version,
-                reason=reason,
-            )
+            StageEntry(stage, self._now, cause, fast_track, self.stage, actor_id, role, self.version, reason)
         )
 
     def _system_assign(self, cause: str) -> None:
@@ -246,7 +241,10 @@ class LeadMachine:
 
     # --- SLA clocks --------------------------------------------------------------------------
     def _start_clocks(self, trigger: str) -> None:
-        for rule in self.c.sla_starts.get(trigger, ()):
+        rules = self.c.sla_starts.get(trigger)
+        if not rules:
+            return
+        for rule in rules:
             if rule.id in self._running:
                 continue  # a clock already running is not restarted (docs/semantics.md)
             clock = SlaClock(
@@ -259,7 +257,10 @@ class LeadMachine:
             self._running[rule.id] = clock
 
     def _stop_clocks(self, trigger: str, cause: str) -> None:
-        for rule in self.c.sla_stops.get(trigger, ()):
+        rules = self.c.sla_stops.get(trigger)
+        if not rules or not self._running:
+            return
+        for rule in rules:
             clock = self._running.pop(rule.id, None)
             if clock is not None:
                 clock.stopped_at = self._now
@@ -293,7 +294,8 @@ class LeadMachine:
             self._enter("sql", cause, actor, role)
             self._start_clocks(action)
             return
-        self._stop_clocks(action, cause)
+        if self._running and action in self.c.sla_stops:
+            self._stop_clocks(action, cause)
         if action == "assign":
             owner = msg.properties.get("owner")
             assert isinstance(owner, str)
@@ -315,7 +317,8 @@ class LeadMachine:
                 self.stage = "lost"
             self._enter("mal", cause, actor, role, reason=reason)
             self._reset()
-        self._start_clocks(action)
+        if action in self.c.sla_starts:
+            self._start_clocks(action)
         if action in ("assign", "accept", "contact", "confirm_bant", "open_opportunity"):
             self._evaluate(cause)
 

@@ -7,7 +7,7 @@ system assignments their owners in one global round-robin pass (SPEC §4.4).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -16,7 +16,7 @@ from leadpact.domain.compiled import CompiledAgreement, compile_agreement
 from leadpact.domain.lead_replay import LeadMachine
 from leadpact.domain.memory import collector_paused
 from leadpact.domain.messages import Message
-from leadpact.domain.results import LeadResult, RefusedAction
+from leadpact.domain.results import Assignment, LeadResult, RefusedAction
 
 
 @dataclass(slots=True)
@@ -119,32 +119,45 @@ def replay_lead(lead_id: str, messages: Iterable[Message], agreement: Agreement,
     return result
 
 
-def assign_owners(leads: Iterable[LeadResult], agreement: Agreement) -> None:
-    """The global round robin of SPEC §4.4, in place.
+Pending = tuple[int, str, int, str]
+"""A system assignment waiting for its owner: (MQL entry time, lead id, index among the
+lead's assignments, team)."""
+
+
+def round_robin(pending: Sequence[Pending], agreement: Agreement) -> list[str]:
+    """The global round robin of SPEC §4.4: the owner of each pending system assignment, in
+    the order given.
 
     Within each team, members take turns in agreement order, following the global order of
     MQL entry times across all leads (ties by lead id), so any replay assigns the same way.
     """
     members = {rule.team: rule.members for rule in agreement.assignment}
-    pending = sorted(
-        (
-            (a.mql_at or a.at, lead.lead_id, i, lead)
-            for lead in leads
-            for i, a in enumerate(lead.assignments)
-            if a.owner is None and a.team is not None
-        ),
-        key=lambda item: item[:3],
-    )
+    keys = [item[:3] for item in pending]
+    owners = [""] * len(pending)
     turns: dict[str, int] = {}
-    touched: dict[str, LeadResult] = {}
-    for _, _, index, lead in pending:
-        assignment = lead.assignments[index]
-        team = assignment.team
-        assert team is not None
+    for k in sorted(range(len(pending)), key=keys.__getitem__):
+        team = pending[k][3]
+        team_members = members[team]
         turn = turns.get(team, 0)
-        assignment.owner = members[team][turn % len(members[team])]
+        owners[k] = team_members[turn % len(team_members)]
         turns[team] = turn + 1
-        touched[lead.lead_id] = lead
+    return owners
+
+
+def assign_owners(leads: Iterable[LeadResult], agreement: Agreement) -> None:
+    """:func:`round_robin` over every lead's system assignments, in place; each lead that got
+    one is owned by its last assignment's owner."""
+    pending: list[Pending] = []
+    targets: list[Assignment] = []
+    touched: dict[int, LeadResult] = {}
+    for lead in leads:
+        for i, a in enumerate(lead.assignments):
+            if a.owner is None and a.team is not None:
+                pending.append((a.mql_at or a.at, lead.lead_id, i, a.team))
+                targets.append(a)
+                touched[id(lead)] = lead
+    for assignment, owner in zip(targets, round_robin(pending, agreement), strict=True):
+        assignment.owner = owner
     for lead in touched.values():
         lead.owner = lead.assignments[-1].owner
 

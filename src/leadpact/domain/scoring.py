@@ -43,6 +43,15 @@ def _total_weight(decay: CompiledDecay, stamps: list[int], as_of: int) -> float:
     return float(sum(0.5 ** ((as_of - ts) / scale) for ts in stamps))
 
 
+def fit_value(compiled: CompiledAgreement, traits: Mapping[str, Any], company: Mapping[str, Any]) -> float:
+    """The fit score alone (the same sum as :func:`fit_score`, in the same order)."""
+    total = 0.0
+    for _, points, pred in compiled.fit:
+        if pred(traits, company):
+            total += points
+    return total
+
+
 def fit_score(
     compiled: CompiledAgreement, traits: Mapping[str, Any], company: Mapping[str, Any]
 ) -> tuple[float, list[Reason]]:
@@ -76,8 +85,8 @@ class Engagement:
     def __init__(self, compiled: CompiledAgreement) -> None:
         self._compiled = compiled
         self._decay = compiled.decay
-        self._points = [rule.points for rule in compiled.engagement]
-        self._limits = [rule.max_count for rule in compiled.engagement]
+        self._points = compiled.engagement_points
+        self._limits = compiled.engagement_limits
         self.reset()
 
     def reset(self) -> None:

@@ -9,7 +9,7 @@ condition themselves.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -144,19 +144,26 @@ class AgreementSql:
         return list(self.keys.company)
 
     # --- scores and criteria ------------------------------------------------------------------
-    def fit_sum(self) -> tuple[str, str]:
-        """(fit as DOUBLE summed in agreement order like ``fit_score``, any-rule-unsure)."""
+    def trait_sql(self, cond: Condition) -> str:
+        """A trait condition over the trait columns (:attr:`keys`)."""
+        return sc.trait_condition(cond, self.keys.lookup)
+
+    def fit_sum(self, compile_cond: Callable[[Condition], str] | None = None) -> tuple[str, str]:
+        """(fit as DOUBLE summed in agreement order like ``fit_score``, any-rule-unsure).
+        ``compile_cond`` compiles each rule's condition (default: :meth:`trait_sql`)."""
+        compile_cond = compile_cond or self.trait_sql
         terms = ["0.0::DOUBLE"]
         unsure: list[str] = []
         for rule in self.agreement.fit:
-            cond = sc.trait_condition(rule.condition, self.keys.lookup)
+            cond = compile_cond(rule.condition)
             terms.append(f"(CASE WHEN {cond} THEN {sc.number(rule.points)} ELSE 0.0::DOUBLE END)")
             unsure.append(f"({cond}) IS NULL")
         return " + ".join(terms), (" OR ".join(unsure) if unsure else "FALSE")
 
-    def exclusion(self) -> str:
+    def exclusion(self, compile_cond: Callable[[Condition], str] | None = None) -> str:
         """Any exclusion holds (NULL: unsure)."""
-        conds = [sc.trait_condition(e.condition, self.keys.lookup) for e in self.agreement.exclusions]
+        compile_cond = compile_cond or self.trait_sql
+        conds = [compile_cond(e.condition) for e in self.agreement.exclusions]
         return "(" + " OR ".join(conds) + ")" if conds else "FALSE"
 
     def seen_columns(self) -> list[tuple[str, ...]]:

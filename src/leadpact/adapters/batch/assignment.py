@@ -1,91 +1,65 @@
 """The global round robin of SPEC §4.4, as a final pass over the engines' results.
 
 System assignments leave the per-lead replay without owners; the owners depend on every
-lead's MQL entries. This pass hands the pending assignments to the domain's own
-:func:`~leadpact.domain.replay.assign_owners` (the single definition of the round robin) on
-lightweight stand-ins, then writes the owners back into the Arrow results.
+lead's MQL entries. This pass reads the pending assignments from the Arrow columns, hands them
+to the domain's own :func:`~leadpact.domain.replay.round_robin` (the single definition of the
+round robin, which :func:`~leadpact.domain.replay.assign_owners` runs too), then writes the
+owners back column by column (no per-row conversion of the rest).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from leadpact.domain.agreement import Agreement
-from leadpact.domain.replay import assign_owners
-from leadpact.domain.results import Assignment, LeadResult
+from leadpact.domain.replay import round_robin
 
-Pending = tuple[str, list[dict[str, Any]]]
-"""(lead id, its assignments as result-table structs)."""
+_FIELDS = ("at", "cause", "team", "owner", "actor_id", "actor_role", "mql_at")
 
 
-def pending_assignments(results: Any) -> list[Pending]:
-    """The leads of an Arrow results table that have a system assignment without an owner."""
+def assign_system_owners(results: Any, agreement: Agreement) -> Any:
+    """``results`` (an Arrow results table) with every system assignment's owner decided,
+    and each such lead's ``owner`` set to its last assignment's owner."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    has = pc.list_value_length(results.column("assignments"))
-    table = results.filter(pc.greater(has, 0)).select(["lead_id", "assignments"])
-    out: list[Pending] = []
-    for lead_id, assignments in zip(
-        table.column("lead_id").to_pylist(), table.column("assignments").to_pylist(), strict=True
-    ):
-        if any(a["owner"] is None and a["team"] is not None for a in assignments):
-            out.append((lead_id, assignments))
-    return out
-
-
-def owners(pending: Iterable[Pending], agreement: Agreement) -> dict[str, tuple[str | None, list[dict[str, Any]]]]:
-    """lead id → (its owner, its assignments with owners), computed by the domain's pass."""
-    stand_ins = [
-        LeadResult(
-            lead_id=lead_id,
-            stage="",
-            origin="",
-            created_at=0,
-            assignments=[Assignment(**a) for a in assignments],
-        )
-        for lead_id, assignments in pending
-    ]
-    assign_owners(stand_ins, agreement)
-    return {
-        lead.lead_id: (
-            lead.owner,
-            [
-                {
-                    "at": a.at,
-                    "cause": a.cause,
-                    "team": a.team,
-                    "owner": a.owner,
-                    "actor_id": a.actor_id,
-                    "actor_role": a.actor_role,
-                    "mql_at": a.mql_at,
-                }
-                for a in lead.assignments
-            ],
-        )
-        for lead in stand_ins
-    }
-
-
-def apply_owners(results: Any, decided: dict[str, tuple[str | None, list[dict[str, Any]]]]) -> Any:
-    """``results`` with the decided owners and assignments written in."""
-    import pyarrow as pa
-
-    if not decided:
+    if results.num_rows == 0:
         return results
+    column = results.column("assignments").combine_chunks()
+    flat = column.flatten()
+    if len(flat) == 0:
+        return results
+    offsets = column.offsets.to_numpy()
+    offsets = offsets - offsets[0]  # a sliced list array: ``flatten`` starts at its first item
+    pending = np.asarray(pc.and_(pc.is_null(flat.field("owner")), pc.is_valid(flat.field("team"))).to_numpy(False))
+    if not pending.any():
+        return results
+    lead_of = np.repeat(np.arange(len(column), dtype=np.int64), np.diff(offsets))
+    at, mql_at, teams = (flat.field(name).to_pylist() for name in ("at", "mql_at", "team"))
     lead_ids = results.column("lead_id").to_pylist()
-    owner_col = results.column("owner").to_pylist()
-    assignment_col = results.column("assignments").to_pylist()
-    for i, lead_id in enumerate(lead_ids):
-        hit = decided.get(lead_id)
-        if hit is not None:
-            owner_col[i], assignment_col[i] = hit
-    schema = results.schema
-    results = results.set_column(
-        schema.get_field_index("owner"), schema.field("owner"), pa.array(owner_col, schema.field("owner").type)
+    starts = offsets.tolist()
+    items = np.flatnonzero(pending).tolist()
+    owned_by = lead_of[pending].tolist()
+    work = [
+        (mql_at[i] or at[i], lead_ids[lead], i - starts[lead], teams[i])
+        for i, lead in zip(items, owned_by, strict=True)
+    ]
+    owners = flat.field("owner").to_pylist()
+    for i, owner in zip(items, round_robin(work, agreement), strict=True):
+        owners[i] = owner
+    # Each lead that got one is owned by its last assignment's owner.
+    lead_owner = results.column("owner").to_pylist()
+    for lead in np.unique(lead_of[pending]).tolist():
+        lead_owner[lead] = owners[starts[lead + 1] - 1]
+    struct = column.type.value_type
+    children = [flat.field(name) if name != "owner" else pa.array(owners, type=pa.string()) for name in _FIELDS]
+    new_assignments = pa.ListArray.from_arrays(
+        pa.array(offsets.astype(np.int32)), pa.StructArray.from_arrays(children, fields=list(struct))
     )
+    schema = results.schema
+    results = results.set_column(schema.get_field_index("assignments"), schema.field("assignments"), new_assignments)
     return results.set_column(
-        schema.get_field_index("assignments"),
-        schema.field("assignments"),
-        pa.array(assignment_col, schema.field("assignments").type),
+        schema.get_field_index("owner"), schema.field("owner"), pa.array(lead_owner, type=pa.string())
     )

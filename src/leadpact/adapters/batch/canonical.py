@@ -74,6 +74,9 @@ _URL_ABSOLUTE: Final = (
 _URL_RELATIVE: Final = r"^/([^/?#\x00-\x20\x7f][^?#\x00-\x20\x7f]*)?([?#][^\x00-\x20\x7f]*)?$"
 """URLs whose path ``urllib.parse.urlsplit`` and a regular expression find alike."""
 
+EMPTY_OBJECT: Final = "'{}'"
+"""The SQL text of a raw field that is always the empty JSON object."""
+
 RISKY_JSON: Final = r"[:,\[]\s*-?([0-9]{16,}|[0-9.]+[eE][+-]?[0-9]{3,}|NaN|Infinity)|,\s*[}\]]"
 """JSON that Python and DuckDB read differently: huge or out-of-range numbers, NaN/Infinity
 (Python accepts them), trailing commas (DuckDB accepts them)."""
@@ -128,6 +131,8 @@ def _object(f: Raw, *, unique: bool = True) -> str:
     CASE rather than AND: DuckDB evaluates every operand of AND, and the JSON functions must
     not see text that is not an object.
     """
+    if f.text == EMPTY_OBJECT:
+        return f"coalesce({f.kind} = 'OBJECT', FALSE)"  # a constant {} (an actor made of columns)
     checks = [f"NOT regexp_matches({f.text}, {text(RISKY_JSON)})"]
     if unique:
         checks.append(f"len(json_keys({f.text})) = len(list_distinct(json_keys({f.text})))")
@@ -176,12 +181,13 @@ _CONTENT: Final = ("type", "event", "name", "properties")
 
 
 def _named(r: RawRow) -> RawRow:
-    """The same raw row, with every field read from the named columns of :func:`_raw_select`."""
+    """The same raw row, with every field read from the named columns of :func:`_raw_select`
+    (and, for columns of JSON text, the kind column :func:`_json_kinds` adds)."""
     fields = {}
     for name in _FIELDS:
         f: Raw = getattr(r, name)
         if f.json_text:
-            kind = json_kind(f"{name}_t")
+            kind = f"{name}_k"
         elif f.typed:
             kind = f"(CASE WHEN {name}_t IS NULL THEN NULL ELSE 'VARCHAR' END)"
         else:
@@ -198,6 +204,23 @@ def _raw_select(r: RawRow) -> str:
             items.append(f"{f.text} AS {name}_t")  # judged by the text alone
         else:
             items += [f"{f.kind} AS {name}_k", f"{f.text} AS {name}_t"]
+    return ", ".join(items)
+
+
+def _json_text_fields(r: RawRow, among: tuple[str, ...] = _FIELDS) -> list[str]:
+    return [name for name in among if getattr(r, name).json_text]
+
+
+def _json_kinds(r: RawRow) -> str:
+    """The JSON kind of each column of JSON text, parsed once per row (it is read in many
+    checks). Page and track rows take the kinds of their content from the per-content
+    dictionary: only content fields are read for them."""
+    items = ["NULL AS _no_kind"]
+    for name in _json_text_fields(r):
+        from_content = f"_content_{name}_k" if name in _CONTENT else "NULL"
+        items.append(
+            f"CASE WHEN type_t IN ('page', 'track') THEN {from_content} ELSE {json_kind(f'{name}_t')} END AS {name}_k"
+        )
     return ", ".join(items)
 
 
@@ -223,6 +246,9 @@ def canonical_query(source: str, raw: RawRow, matching: RuleMatching, *, keep_ev
     )
     match = ", ".join(matching.select(event_cols))
     match_names = ", ".join(f"c.{name}" for name, _ in matching.columns)
+    content_json = _json_text_fields(raw, _CONTENT)
+    content_kinds = ", ".join(["NULL AS _no_kind", *(f"{json_kind(f'{n}_t')} AS {n}_k" for n in content_json)])
+    carried_kinds = "".join(f", c.{n}_k AS _content_{n}_k" for n in content_json)
     other_checks = _other_checks(r, ws)
     return f"""
     WITH w AS NOT MATERIALIZED (SELECT {_raw_select(raw)} FROM {source}),
@@ -232,21 +258,24 @@ def canonical_query(source: str, raw: RawRow, matching: RuleMatching, *, keep_ev
                 CASE WHEN type_t = 'page' THEN {path} END AS path
             FROM (
                 SELECT *, {_props_fields(r)} AS _pf FROM (
-                    SELECT DISTINCT {", ".join(content_keys)} FROM w
-                    WHERE {_in(r.type, ("page", "track"))}
+                    SELECT *, {content_kinds} FROM (
+                        SELECT DISTINCT {", ".join(content_keys)} FROM w
+                        WHERE {_in(r.type, ("page", "track"))}
+                    )
                 )
             )
         )
     ),
     joined AS (
-        SELECT w.*, c.content_ok, c.path, {match_names} FROM w LEFT JOIN content c ON {join}
+        SELECT w.*, c.content_ok, c.path{carried_kinds}, {match_names} FROM w LEFT JOIN content c ON {join}
     ),
+    kinds AS (SELECT *, {_json_kinds(raw)} FROM joined),
     checked AS (
         SELECT *,
             CASE WHEN type_t IN ('identify', 'group', 'action') THEN {_props_fields(r)} END AS _pf,
             CASE WHEN type_t IN ('identify', 'action') AND {r.context.kind} = 'OBJECT'
                 THEN json_extract(context_t, '/traits') END AS _ct
-        FROM joined
+        FROM kinds
     ),
     judged AS (
         SELECT *, ({_common_check(r)} AND CASE WHEN type_t IN ('page', 'track') THEN coalesce(content_ok, FALSE)
@@ -348,7 +377,7 @@ def _other_checks(r: RawRow, ws: str) -> str:
         f" AND ({_absent(props)} OR {_object(props)})"
         f" AND ({_absent(reason)} OR {_is_str(reason)}) AND ({_absent(owner)} OR {_is_str(owner)})"
         f" AND {items_ok}"
-        f" AND ({r.action.text} <> 'create_sgl' OR {traits_shape}))"
+        f" AND (CASE WHEN {r.action.text} <> 'create_sgl' THEN TRUE ELSE {traits_shape} END))"
     )
     kind = r.type.text
     return (

@@ -5,38 +5,74 @@
 It answers with the plan's engagement at the row being applied, under the epoch the machine
 is in: the machine itself decides which recycles are accepted and calls :meth:`reset`, so the
 lifecycle stays the domain's, and only the sums come from SQL.
+
+The plan travels as flat lists shared by every lead of a replay batch (no per-row objects):
+row ``i`` has its engagement per epoch at ``epochs[offsets[i]:offsets[i + 1]]`` (same slice of
+``values``), and the lead's as-of sums per epoch are the segments ``seg_lo..seg_hi``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from leadpact.domain.agreement import EngagementRule
 from leadpact.domain.results import Reason
 
 
-class PlannedEngagement:
-    __slots__ = ("_final", "_finals", "_row", "_rules", "_values", "epoch")
+class PlanArrays:
+    """The plan's arrays of one replay batch, as Python lists (read row by row)."""
 
-    def __init__(self, finals: list[dict[str, Any]], rules: Sequence[EngagementRule]) -> None:
-        self._finals = {f["e"]: f for f in finals}
-        """Per epoch: ``total``, and per rule ``counts`` and ``decayed`` points as of ``as_of``."""
-        self._rules = rules
-        self._row = 0
-        self._values: dict[int, float] = {}
+    __slots__ = ("counts", "decayed", "epochs", "offsets", "ords", "rules", "seg_epoch", "seg_total", "values")
+
+    def __init__(
+        self,
+        rules: Sequence[EngagementRule],
+        ords: list[int],
+        offsets: list[int],
+        epochs: list[int],
+        values: list[float],
+        seg_epoch: list[int],
+        seg_total: list[float],
+        counts: list[list[int]],
+        decayed: list[list[float]],
+    ) -> None:
+        self.rules = rules
+        self.ords = ords
+        """Per row: its position (1-based) in the lead's full history; an epoch is named by
+        the position of the recycling action that opened it (0: from creation)."""
+        self.offsets = offsets
+        self.epochs = epochs
+        self.values = values
+        self.seg_epoch = seg_epoch
+        self.seg_total = seg_total
+        self.counts = counts
+        self.decayed = decayed
+
+
+class PlannedEngagement:
+    __slots__ = ("_final", "_plan", "_seg_hi", "_seg_lo", "epoch", "row")
+
+    def __init__(self, plan: PlanArrays, seg_lo: int, seg_hi: int) -> None:
+        self._plan = plan
+        self._seg_lo = seg_lo
+        self._seg_hi = seg_hi
         self._final = False
+        self.row = 0
+        """Index (in the batch) of the row the machine is applying: set before each row."""
         self.epoch = 0
         """The row (``ord``) of the last accepted reset; 0 before any."""
-
-    def at_row(self, row: int, epochs: Sequence[int], values: Sequence[float]) -> None:
-        """The machine is about to apply row ``row``; these are its engagement per epoch."""
-        self._row = row
-        self._values = dict(zip(epochs, values, strict=True))
 
     def at_end(self) -> None:
         """Every row applied: values are now the ones as of the evaluation time."""
         self._final = True
+
+    def _segment(self) -> int:
+        plan = self._plan
+        epoch = self.epoch
+        for s in range(self._seg_lo, self._seg_hi):
+            if plan.seg_epoch[s] == epoch:
+                return s
+        raise KeyError(epoch)
 
     # --- the Engagement interface the machine uses ----------------------------------------
     def add(self, rule_index: int, ts: int) -> bool:
@@ -44,20 +80,29 @@ class PlannedEngagement:
         return True
 
     def reset(self) -> None:
-        self.epoch = self._row
+        self.epoch = self._plan.ords[self.row]
 
     def value_at(self, now: int) -> float:
         del now  # the plan's values are already for the row (or the evaluation time)
+        plan = self._plan
         if self._final:
-            return float(self._finals[self.epoch]["total"])
-        return self._values[self.epoch]
+            return plan.seg_total[self._segment()]
+        epoch = self.epoch
+        row = self.row
+        for k in range(plan.offsets[row], plan.offsets[row + 1]):
+            if plan.epochs[k] == epoch:
+                return plan.values[k]
+        raise KeyError(epoch)
 
     def explain(self, as_of: int) -> tuple[float, list[Reason]]:
         del as_of
-        final = self._finals[self.epoch]
+        plan = self._plan
+        s = self._segment()
+        counts = plan.counts[s]
+        decayed = plan.decayed[s]
         reasons = [
-            Reason(rule.id, "engagement", count, rule.points * count, decayed)
-            for rule, count, decayed in zip(self._rules, final["counts"], final["decayed"], strict=True)
+            Reason(rule.id, "engagement", count, rule.points * count, decayed[i])
+            for i, (rule, count) in enumerate(zip(plan.rules, counts, strict=True))
             if count > 0
         ]
-        return float(final["total"]), reasons
+        return plan.seg_total[s], reasons

@@ -53,3 +53,32 @@ def lead_keys_sql(placed: str) -> str:
         "SELECT lead_id, CAST(row_number() OVER (ORDER BY lead_id) - 1 AS BIGINT) AS lk"
         f" FROM (SELECT DISTINCT lead_id FROM {placed} WHERE lead_id IS NOT NULL) d"
     )
+
+
+def user_keys_sql(kept: str) -> str:
+    """A dense integer key per lead, in lead-id order, straight from the kept messages (every
+    lead id is the userId of some kept message: a link's userId comes from one), with the
+    64-bit hash of the id."""
+    return (
+        "SELECT lead_id, hash(lead_id) AS h, CAST(row_number() OVER (ORDER BY lead_id) - 1 AS BIGINT) AS lk"
+        f" FROM (SELECT DISTINCT user_id AS lead_id FROM {kept} k WHERE user_id IS NOT NULL) d"
+    )
+
+
+def keys_unique_sql(keys: str) -> str:
+    """TRUE when no two leads share a hash, so joining on the hash is joining on the id."""
+    return f"SELECT count(DISTINCT h) = count(*) FROM {keys}"
+
+
+def keyed_sql(kept: str, keys: str, links: str, columns: Sequence[str], *, by_hash: bool) -> str:
+    """Every kept message with its lead key ``lk`` (-1 for anonymous messages never linked):
+    :func:`placed_sql` with keys instead of lead ids. ``by_hash`` joins userIds on their hash
+    (exact when :func:`keys_unique_sql` holds: every userId of a kept message is a lead's)."""
+    selected = ", ".join(f"k.{name}" for name in columns)
+    on_user = "hash(k.user_id) = u.h" if by_hash else "k.user_id = u.lead_id"
+    return (
+        f"SELECT u.lk, {selected} FROM {kept} k JOIN {keys} u ON {on_user} WHERE k.user_id IS NOT NULL"
+        f" UNION ALL SELECT coalesce(a.lk, -1) AS lk, {selected} FROM {kept} k"
+        f" LEFT JOIN (SELECT l.anonymous_id, x.lk FROM {links} l JOIN {keys} x ON l.user_id = x.lead_id) a"
+        " ON k.anonymous_id = a.anonymous_id WHERE k.user_id IS NULL"
+    )

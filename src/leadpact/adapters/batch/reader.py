@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from leadpact.adapters.batch.canonical import RISKY_JSON, Raw, RawRow, canonical_query, json_kind, python_whitespace
+from leadpact.adapters.batch.canonical import (
+    EMPTY_OBJECT,
+    RISKY_JSON,
+    Raw,
+    RawRow,
+    canonical_query,
+    json_kind,
+    python_whitespace,
+)
 from leadpact.adapters.batch.events_table import EVENT_NAMES, events_ddl, message_row
 from leadpact.adapters.batch.matching import RuleMatching
 from leadpact.adapters.batch.sql_compile import EventColumns, text
@@ -323,7 +331,7 @@ def _actor_raw(columns: dict[str, str]) -> tuple[Raw, Raw, Raw]:
         ident = _plain_raw("actor_id", columns["actor_id"]) if "actor_id" in columns else _absent_raw()
         role = _plain_raw("actor_role", columns["actor_role"]) if "actor_role" in columns else _absent_raw()
         present = f"(CASE WHEN {ident.kind} IS NOT NULL OR {role.kind} IS NOT NULL THEN 'OBJECT' END)"
-        return Raw(present, "'{}'"), ident, role
+        return Raw(present, EMPTY_OBJECT), ident, role
     actor = _nested_raw("actor", columns["actor"])
     ident = Raw(f"json_type({actor.text}, '/id')", f"json_extract_string({actor.text}, '/id')")
     role = Raw(f"json_type({actor.text}, '/role')", f"json_extract_string({actor.text}, '/role')")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from leadpact.adapters.batch.reader import BadRow, is_parquet, parse_records
-from leadpact.adapters.batch.results_table import lead_row, rows_table
+from leadpact.adapters.batch.results_table import ResultBuilder
 from leadpact.adapters.batch.run import BatchRun, RunStats
 from leadpact.adapters.jsonl import read_messages
 from leadpact.domain.agreement import Agreement
@@ -51,7 +51,10 @@ def run_replay(agreement: Agreement, path: str, as_of: int | None, *, with_trait
     if as_of is None:
         as_of = max((m.ts for m in messages), default=0)
     result = replay(messages, agreement, as_of)
-    table: Any = rows_table(lead_row(lead, with_traits=with_traits) for lead in result.leads.values())
+    builder = ResultBuilder(with_traits=with_traits)
+    for lead in result.leads.values():
+        builder.add(lead)
+    table: Any = builder.table()
     stats = RunStats(
         rows=rows,
         duplicates=result.duplicates,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from operator import attrgetter
 from typing import Any, Final
 
 from leadpact.domain.results import (
@@ -219,6 +220,73 @@ def rows_table(rows: Iterable[dict[str, Any]]) -> Any:
     import pyarrow as pa
 
     return pa.Table.from_pylist(list(rows), schema=result_schema())
+
+
+_SCALARS: Final = ("lead_id", "stage", "origin", "created_at", "score", "fit", "engagement", "hot", "owner")
+
+
+class ResultBuilder:
+    """The results table built column by column from ``LeadResult`` objects (no per-row dicts):
+    the same table as ``rows_table(lead_row(...))``, several times faster."""
+
+    def __init__(self, *, with_traits: bool) -> None:
+        self.with_traits = with_traits
+        self.scalars: dict[str, list[Any]] = {name: [] for name in _SCALARS}
+        self.extra: dict[str, list[Any]] = {"traits": [], "company": [], "bant": [], "last_event_at": []}
+        self.offsets: dict[str, list[int]] = {name: [0] for name in LIST_FIELDS}
+        self.items: dict[str, list[tuple[Any, ...]]] = {name: [] for name in LIST_FIELDS}
+        """Per list column: one tuple of field values per item (transposed in :meth:`table`)."""
+        self.getters = {name: attrgetter(*(f for f, _ in fields)) for name, fields in LIST_FIELDS.items()}
+
+    def __len__(self) -> int:
+        return len(self.scalars["lead_id"])
+
+    def add(self, lead: LeadResult) -> None:
+        s = self.scalars
+        s["lead_id"].append(lead.lead_id)
+        s["stage"].append(lead.stage)
+        s["origin"].append(lead.origin)
+        s["created_at"].append(lead.created_at)
+        s["score"].append(lead.score)
+        s["fit"].append(lead.fit)
+        s["engagement"].append(lead.engagement)
+        s["hot"].append(lead.hot)
+        s["owner"].append(lead.owner)
+        self._objects("reasons", lead.reasons)
+        self._objects("history", lead.history)
+        self._objects("sla", lead.sla)
+        self._objects("errors", lead.errors)
+        self._objects("assignments", lead.assignments)
+        self.items["touches"].extend(lead.touches.items())
+        offsets = self.offsets["touches"]
+        offsets.append(offsets[-1] + len(lead.touches))
+        e = self.extra
+        e["traits"].append(json.dumps(lead.traits, ensure_ascii=False) if self.with_traits else None)
+        e["company"].append(json.dumps(lead.company, ensure_ascii=False) if self.with_traits else None)
+        e["bant"].append(list(lead.bant))
+        e["last_event_at"].append(lead.last_event_at)
+
+    def _objects(self, name: str, items: list[Any]) -> None:
+        if items:
+            self.items[name].extend(map(self.getters[name], items))
+        offsets = self.offsets[name]
+        offsets.append(offsets[-1] + len(items))
+
+    def table(self) -> Any:
+        import pyarrow as pa
+
+        schema = result_schema()
+        columns: dict[str, Any] = {}
+        for name in RESULT_COLUMNS:
+            kind = schema.field(name).type
+            if name in LIST_FIELDS:
+                values = pa.array(self.items[name], type=kind.value_type)
+                columns[name] = pa.ListArray.from_arrays(pa.array(self.offsets[name], type=pa.int32()), values)
+            elif name in self.scalars:
+                columns[name] = pa.array(self.scalars[name], type=kind)
+            else:
+                columns[name] = pa.array(self.extra[name], type=kind)
+        return pa.table(columns, schema=schema)
 
 
 def lead_results(table: Any) -> Iterator[LeadResult]:

@@ -142,10 +142,6 @@ class BucketScan:
         self.limits = [r.max_count for r in engagement]
 
     # --- helpers --------------------------------------------------------------------------
-    def _rule_bits(self, core: Core, rule: int) -> B:
-        mask = core.masks[rule // RULES_PER_MASK]
-        return np.asarray((mask >> np.uint64(rule % RULES_PER_MASK)) & np.uint64(1) == 1, dtype=bool)
-
     def run(self, core: Core, traits: Traits) -> ScanResult:
         n = len(core.lk)
         new = np.ones(n, dtype=bool)
@@ -220,15 +216,20 @@ class BucketScan:
         seg_counts = np.zeros((n_seg, n_rules), dtype=np.int64)
         seg_decayed = np.zeros((n_seg, n_rules), dtype=np.float64)
         seg_total = np.zeros(n_seg, dtype=np.float64)
+        masks_x = [mask[xrow] for mask in core.masks]
         for rule in range(n_rules):
-            bits = self._rule_bits(core, rule)[xrow]
+            # The (expanded) rows this rule matches, in order; within max_count of their epoch.
+            mask = masks_x[rule // RULES_PER_MASK]
+            hits = np.flatnonzero((mask & np.uint64(1 << (rule % RULES_PER_MASK))) != 0)
+            seg_hits = seg_of_x[hits]
             limit = self.limits[rule]
-            if limit is not None:
-                running = _segmented_cumsum(bits.astype(np.float64), x_start, s_len, 1.0)
-                bits &= running <= limit
-            pts += np.where(bits, self.points[rule], 0.0)
-            counts = np.bincount(seg_of_x[bits], minlength=n_seg)
-            wsum = np.bincount(seg_of_x[bits], weights=weight[bits], minlength=n_seg)
+            if limit is not None and len(hits):
+                # Rank of each hit within its segment (hits are sorted, so are their segments).
+                rank = np.arange(len(hits)) - np.searchsorted(seg_hits, seg_hits, side="left") + 1
+                hits, seg_hits = hits[rank <= limit], seg_hits[rank <= limit]
+            pts[hits] += self.points[rule]  # rule by rule, in agreement order, like the replay
+            counts = np.bincount(seg_hits, minlength=n_seg)
+            wsum = np.bincount(seg_hits, weights=weight[hits], minlength=n_seg)
             seg_counts[:, rule] = counts
             seg_decayed[:, rule] = self.points[rule] * wsum
             seg_total = np.where(counts > 0, seg_total + seg_decayed[:, rule], seg_total)

@@ -23,11 +23,11 @@ from typing import Any, Final
 
 from leadpact.adapters.batch import prelude
 from leadpact.adapters.batch.agreement_sql import AgreementSql
-from leadpact.adapters.batch.assignment import apply_owners, owners, pending_assignments
-from leadpact.adapters.batch.bucket import BucketRunner
+from leadpact.adapters.batch.assignment import assign_system_owners
+from leadpact.adapters.batch.bucket import SqlRows, fetch, machine_batches, plan_bucket, quiet_results
 from leadpact.adapters.batch.duckdb_engine import needs_event_properties
 from leadpact.adapters.batch.events_table import EVENT_COLUMNS, EVENT_NAMES
-from leadpact.adapters.batch.lead_runner import replay_leads
+from leadpact.adapters.batch.lead_runner import replay_batch
 from leadpact.adapters.batch.matching import RuleMatching
 from leadpact.adapters.batch.reader import BadRow, is_parquet
 from leadpact.adapters.batch.results_table import result_schema
@@ -37,6 +37,8 @@ from leadpact.domain.results import RefusedAction
 
 DEFAULT_MASTER: Final = "local[*]"
 ROWS_PER_BUCKET: Final = 500_000
+_TASK_CHUNK_ROWS: Final = 200_000
+"""Fed rows per replay batch inside a task (bounds the batch's Python objects)."""
 INSTALL_HINT: Final = (
     "the Spark engine needs Apache Spark: pip install 'leadpact[spark]' (and Java 17 or newer); or use --engine duckdb"
 )
@@ -245,14 +247,23 @@ def _bucket_function(agreement: Agreement, as_of: int, with_traits: bool, n_mask
             " CAST(dense_rank() OVER (ORDER BY lead_id) - 1 AS BIGINT) AS lk FROM lp_in"
         )
         con.unregister("lp_in")
-        runner = BucketRunner(AgreementSql(agreement), as_of, detail=with_traits)
-        out = runner.run(con, "lp_rows")
-        con.close()
-        replayed = replay_leads(out.machine_rows, out.machine_leads, agreement, as_of, with_traits=with_traits)
+        a = AgreementSql(agreement)
+        rows = SqlRows(con, a, wide="lp_rows", placed="lp_rows")
+        plan = plan_bucket(a, as_of, rows.core(), rows.traits())
+        lead_ids = rows.lead_ids()
         schema = result_schema()
-        parts = [out.quiet.cast(schema), replayed.results.cast(schema), error_rows(replayed.unknown)]
+        (got,) = fetch(rows, [plan], detail=with_traits)
+        con.close()
+        parts = [quiet_results(a, plan, lead_ids, got).cast(schema)]
+        unknown: list[tuple[str, RefusedAction]] = []
+        for batch in machine_batches(plan, lead_ids, got, _TASK_CHUNK_ROWS):
+            replayed = replay_batch(batch, agreement, as_of, with_traits=with_traits)
+            parts.append(replayed.results.cast(schema))
+            unknown.extend(replayed.unknown)
+        n_results = sum(part.num_rows for part in parts)
+        parts.append(error_rows(unknown))
         merged = pa.concat_tables(parts)
-        flags = [False] * (out.quiet.num_rows + replayed.results.num_rows) + [True] * len(replayed.unknown)
+        flags = [False] * n_results + [True] * (merged.num_rows - n_results)
         return merged.append_column("unknown", pa.array(flags, type=pa.bool_()))
 
     return run
@@ -264,7 +275,7 @@ def _finish(table: Any, agreement: Agreement, as_of: int, bad_rows: list[BadRow]
     unknown_mask = table.column("unknown")
     unknown_rows = table.filter(unknown_mask).to_pylist()
     results = table.filter(pc.invert(unknown_mask)).drop_columns(["unknown"]).cast(result_schema())
-    results = apply_owners(results, owners(pending_assignments(results), agreement))
+    results = assign_system_owners(results, agreement)
     results = results.sort_by("lead_id")
     unknown = [
         (row["lead_id"], RefusedAction(**error))

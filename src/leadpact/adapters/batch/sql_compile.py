@@ -175,9 +175,20 @@ def _combine(cond: Condition, compile_item: Callable[[Condition], str]) -> str |
 
 def trait_condition(cond: Condition, trait: TraitSql) -> str:
     """A trait condition (fit rules, exclusions, assignment) over the given trait lookups."""
+    return over_leaves(cond, lambda leaf: trait_leaf(leaf, trait))
+
+
+def trait_leaf(cond: TraitCond, trait: TraitSql) -> str:
+    """One trait test (a leaf of a trait condition)."""
+    return apply_op(cond.op, trait(cond.trait), cond.value)
+
+
+def over_leaves(cond: Condition, leaf: Callable[[TraitCond], str]) -> str:
+    """A trait condition whose leaves are given SQL (e.g. columns computed once per row:
+    the same three-valued logic as compiling the leaves inline)."""
     if isinstance(cond, TraitCond):
-        return apply_op(cond.op, trait(cond.trait), cond.value)
-    combined = _combine(cond, lambda c: trait_condition(c, trait))
+        return leaf(cond)
+    combined = _combine(cond, lambda c: over_leaves(c, leaf))
     if combined is None:
         raise TypeError(f"{type(cond).__name__} is not a trait condition")
     return combined

@@ -9,6 +9,7 @@ forward to the rows that follow. Verdicts are Kleene values: 1 true, 0 false, 0.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,24 +51,49 @@ class TraitVerdicts:
         )
 
 
-def _verdict_columns(a: AgreementSql, verdicts: TraitVerdicts) -> list[str]:
-    fit, fit_unsure = a.fit_sum()
-    columns = [f"{fit} AS fit_t", f"({fit_unsure}) AS fit_unsure", f"{kleene(a.exclusion())} AS excl"]
-    columns += [
-        f"{kleene(sc.trait_condition(atom, a.keys.lookup))} AS atom_{i}" for i, atom in enumerate(verdicts.atoms)
-    ]
-    columns += [
-        f"{kleene(sc.trait_condition(rule.condition, a.keys.lookup))} AS fit_{i}"
-        for i, rule in enumerate(a.agreement.fit)
-    ]
+def _leaves(a: AgreementSql, verdicts: TraitVerdicts) -> tuple[list[str], Callable[[Condition], str]]:
+    """Each distinct trait test of the agreement's trait conditions as one column (``leaf_j``,
+    computed once per row), and a compiler of conditions over those columns."""
+    columns: dict[str, str] = {}
+
+    def leaf(cond: TraitCond) -> str:
+        sql = sc.trait_leaf(cond, a.keys.lookup)
+        name = columns.get(sql)
+        if name is None:
+            name = columns[sql] = f"leaf_{len(columns)}"
+        return name
+
+    def compile_cond(cond: Condition) -> str:
+        return sc.over_leaves(cond, leaf)
+
+    conditions = [r.condition for r in a.agreement.fit] + [e.condition for e in a.agreement.exclusions]
+    for cond in [*conditions, *verdicts.atoms]:
+        compile_cond(cond)
+    return [f"{sql} AS {name}" for sql, name in columns.items()], compile_cond
+
+
+def _verdict_columns(a: AgreementSql, verdicts: TraitVerdicts, compile_cond: Callable[[Condition], str]) -> list[str]:
+    fit, fit_unsure = a.fit_sum(compile_cond)
+    columns = [f"{fit} AS fit_t", f"({fit_unsure}) AS fit_unsure", f"{kleene(a.exclusion(compile_cond))} AS excl"]
+    columns += [f"{kleene(compile_cond(atom))} AS atom_{i}" for i, atom in enumerate(verdicts.atoms)]
+    columns += [f"{kleene(compile_cond(rule.condition))} AS fit_{i}" for i, rule in enumerate(a.agreement.fit)]
     return columns
+
+
+def _verdicts_sql(a: AgreementSql, verdicts: TraitVerdicts, relation: str, keep: str) -> str:
+    """``keep`` columns and the verdict columns over a relation with the trait columns."""
+    leaves, compile_cond = _leaves(a, verdicts)
+    leaf_sql = ", ".join(leaves) or "NULL AS _no_leaf"
+    return (
+        f"SELECT {keep}{', '.join(_verdict_columns(a, verdicts, compile_cond))}"
+        f" FROM (SELECT *, {leaf_sql} FROM {relation})"
+    )
 
 
 def empty_verdicts(con: Any, a: AgreementSql, verdicts: TraitVerdicts) -> dict[str, Any]:
     """The verdicts on no traits at all (before a lead's first identify/group)."""
     nulls = ", ".join(f"NULL::JSON AS {c}" for c in a.keys.columns) or "1 AS _none"
-    columns = ", ".join(_verdict_columns(a, verdicts))
-    row = con.execute(f"SELECT {columns} FROM (SELECT {nulls})").fetchall()[0]
+    row = con.execute(_verdicts_sql(a, verdicts, f"(SELECT {nulls})", "")).fetchall()[0]
     return dict(zip(verdicts.names(), row, strict=True))
 
 
@@ -106,16 +132,14 @@ def trait_rows_sql(a: AgreementSql, verdicts: TraitVerdicts, placed: str) -> str
     # The row's own "unsure" (a non-ASCII e-mail domain) must stick to every later row too.
     sticky = f"bool_or({row_unsure}) OVER {window}"
     carried_sql = ", ".join(carried) + ", " if carried else ""
-    return f"""
-        SELECT lk, ts, seq, row_unsure, {", ".join(_verdict_columns(a, verdicts))}
-        FROM (
+    carried_rows = f"""(
             SELECT lk, ts, seq, {carried_sql} {sticky} AS row_unsure
             FROM (
                 SELECT lk, ts, seq, type, traits, {lead_fields} AS _lf, {company_fields} AS _cf
                 FROM {placed} WHERE type IN ('identify', 'group') AND NOT opaque
             )
-        )
-        ORDER BY lk, ts, seq"""
+        )"""
+    return f"{_verdicts_sql(a, verdicts, carried_rows, 'lk, ts, seq, row_unsure, ')} ORDER BY lk, ts, seq"
 
 
 def criteria_trait_atoms(cond: Condition | None, verdicts: TraitVerdicts) -> dict[int, int]:
