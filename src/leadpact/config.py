@@ -55,6 +55,14 @@ class Settings(BaseSettings):
         1000, ge=1, description="Leads re-evaluated per transaction by the online engine, at most."
     )
     machine_cache_size: int = Field(50_000, ge=0, description="Lead states kept in memory for incremental evaluation.")
+    evaluation_lag_limit: float = Field(
+        0.75,
+        ge=0,
+        description=(
+            "`serve`: while the online engine's oldest queued lead has waited longer than this (seconds), "
+            "ingestion holds back new batches (0: never)."
+        ),
+    )
     auto_migrate: bool = Field(True, description="Upgrade the schema when the store is opened.")
     sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
         "NORMAL", description="SQLite: NORMAL survives process crashes; FULL also power loss (slower commits)."
@@ -72,6 +80,25 @@ class Settings(BaseSettings):
         "", repr=False, description="The single secret `leadpact flows run` signs with; verifies too."
     )
 
+    # --- nurture mail (issue #8): the scheduler of `leadpact serve` and `leadpact flows tick` ---
+    smtp_host: str = Field("", description="SMTP server for nurture mail. Empty: the nurture scheduler does nothing.")
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS (required if true).")
+    smtp_user: str = Field("", description="SMTP login (empty: no login).")
+    smtp_password: str = Field("", repr=False)
+    mail_from: str = Field("", description="The From of nurture mail, e.g. 'ACME <news@acme.example>'.")
+    tracking_base_url: str = Field(
+        "", description="Base URL of the tracking links in nurture mail (this server, as the recipients reach it)."
+    )
+    nurture_interval_seconds: float = Field(60.0, gt=0, description="How often `serve` runs a nurture tick.")
+    nurture_templates: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated directories of e-mail templates, before the shipped ones."
+    )
+    nurture_rate_global: float | None = Field(None, gt=0, description="Nurture mails per minute, in total.")
+    nurture_rate_domain: float | None = Field(None, gt=0, description="Nurture mails per minute to one domain.")
+    nurture_max_attempts: int = Field(5, ge=1, description="Delivery attempts before a nurture mail fails.")
+    nurture_max_late_hours: float = Field(72.0, ge=0, description="Never send a nurture mail more than this late.")
+
     def tracking_keys(self) -> list[bytes]:
         """Every secret a tracking link may be signed with (``tracking_secrets``, then the
         ``flows run`` secret), so links in mail sent by either verify."""
@@ -83,7 +110,7 @@ class Settings(BaseSettings):
     def _normalise_url(cls, value: str) -> str:
         return normalise_database_url(value)
 
-    @field_validator("webhook_urls", "tracking_secrets", mode="before")
+    @field_validator("webhook_urls", "tracking_secrets", "nurture_templates", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

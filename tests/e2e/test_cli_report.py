@@ -256,3 +256,22 @@ def test_japanese_chart_falls_back_to_english_without_a_japanese_font(events, tm
     assert result.returncode == 0, result.stderr
     assert "no Japanese font found" in result.stderr
     assert "Monthly MQL trend" in chart.read_text(encoding="utf-8")
+
+
+def test_reports_read_the_store_when_no_event_file_is_given(events, tmp_path):
+    """``leadpact ingest`` then ``leadpact report KIND`` without EVENTS: the store's stored
+    lead states give the same report as replaying the file; an earlier --as-of replays the
+    stored log and says so."""
+    env = {**os.environ, "LEADPACT_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}"}
+    ingested = leadpact("ingest", str(events), cwd=tmp_path, env=env)
+    assert ingested.returncode == 0, ingested.stderr
+    for kind in ("waterfall", "sla"):
+        from_file = _json(leadpact("report", kind, str(events), "--as-of", AS_OF, "-f", "json", cwd=tmp_path))
+        stored = leadpact("report", kind, "--as-of", AS_OF, "-f", "json", cwd=tmp_path, env=env)
+        assert _json(stored) == from_file
+        assert "replayed" not in stored.stderr
+    earlier = "2026-01-08T00:00:00+09:00"
+    replayed = leadpact("report", "waterfall", "--as-of", earlier, "-f", "json", cwd=tmp_path, env=env)
+    from_file = leadpact("report", "waterfall", str(events), "--as-of", earlier, "-f", "json", cwd=tmp_path)
+    assert _json(replayed) == _json(from_file)
+    assert "replayed the stored events" in replayed.stderr

@@ -9,7 +9,10 @@ from factories import default_data, identify, jst, make_agreement, messages, tra
 
 from leadpact.adapters.flow_yaml import example_flow_path, load_flow
 from leadpact.domain.agreement import Agreement
-from leadpact.service.nurture.report import FlowStats, StepStats
+from leadpact.domain.flow_runs import FlowRun, StepRecord
+from leadpact.domain.flows import step_kind
+from leadpact.domain.messages import parse_message
+from leadpact.service.nurture.report import FlowStats, StepStats, add_runs, mail_events, new_stats
 from leadpact.service.nurture.simulate import live_status, simulate
 
 STAFF = {"email": "x@buyer.example", "job_level": "staff", "employees": 50}
@@ -92,3 +95,27 @@ def test_the_live_report_counts_only_mail_recorded_as_sent() -> None:
     )
     (stats,) = result.stats
     assert (stats.entered, steps(stats)["invite"].reached, steps(stats)["invite"].sent) == (4, 3, 1)
+
+
+def test_mail_events_count_only_for_a_run_that_entered_before_them() -> None:
+    """A flow re-activated with the same version numbers its runs from 1 again: the mail
+    events of the earlier run 1 (same lead, flow, version, run and step) are not the new run's."""
+    flow = load_flow(example_flow_path())
+    invite = next(s.id for s in flow.steps if step_kind(s) == "send_email")
+    props = {"flow": flow.id, "flow_version": flow.version, "run": 1, "step": invite}
+    old = [
+        parse_message({**track(event, user="u1", at=jst(2026, 1, 5, 10)), "properties": props, "messageId": event})
+        for event in ("Email Sent", "Email Opened", "Email Link Clicked")
+    ]
+    events = mail_events(old)
+
+    def counted(entered: int) -> StepStats:
+        run = FlowRun(flow.id, flow.version, "u1", 1, entered, "trigger", [StepRecord(invite, "send_email", entered)])
+        stats = new_stats([flow])
+        add_runs(stats, [run], (), events, until=us(jst(2026, 3, 1)), assume_sent=False)
+        return next(s for s in stats[(flow.id, flow.version)].steps if s.step_id == invite)
+
+    earlier_run = counted(us(jst(2026, 1, 1)))
+    assert (earlier_run.sent, earlier_run.opened, earlier_run.clicked) == (1, 1, 1)
+    new_run = counted(us(jst(2026, 2, 1)))
+    assert (new_run.reached, new_run.sent, new_run.opened, new_run.clicked) == (1, 0, 0, 0)

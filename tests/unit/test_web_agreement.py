@@ -117,3 +117,15 @@ def test_diff_between_versions_shows_changed_lines_with_numbers(site: Site) -> N
     added = re.findall(r'<tr class="added"><td class="ln"></td><td class="ln">(\d+)</td>', page.text)
     assert len(removed) == len(added) == 2  # the version line and the MQL threshold
     assert "score_gte: 60" in page.text
+
+
+@pytest.mark.parametrize("path", ["/backtest/calibration", "/backtest/calibration/propose"])
+def test_calibration_forms_need_the_token_and_an_agreement_role(site: Site, path: str) -> None:
+    sales = signed_in(site, "inside_sales")
+    token = csrf_of(sales.get("/backtest").text)
+    refused = sales.post(path, {"csrf_token": token, "job": "x"})
+    assert refused.status_code == 403  # type: ignore[attr-defined]
+    assert "inside_sales" in refused.text  # type: ignore[attr-defined]
+    marketing = signed_in(site, "marketing")
+    assert marketing.post(path, {"job": "x"}).status_code == 403  # type: ignore[attr-defined]
+    assert site.services.agreements.versions() == []

@@ -46,7 +46,7 @@ def test_dynamic_word_families_are_complete() -> None:
         assert f"calibration.rule_{rule}" in WORDS["en"]
     for kind in ("fit", "engagement"):
         assert f"lead.kind_{kind}" in WORDS["en"]
-    for page in ("waterfall", "queue", "agreement", "backtest"):
+    for page in ("waterfall", "queue", "nurture", "agreement", "backtest"):
         assert f"nav.{page}" in WORDS["en"]
     for diff in ("added", "removed", "same"):
         assert f"agreement.{diff}" in WORDS["en"]

@@ -12,10 +12,13 @@ from leadpact.config import Settings
 from leadpact.service.actions import ActionService
 from leadpact.service.agreements import AgreementService
 from leadpact.service.auth import AccessService
+from leadpact.service.clock import SystemClock
 from leadpact.service.evaluation import OnlineEngine
+from leadpact.service.flows import FlowService
 from leadpact.service.ingest import IngestService
 from leadpact.service.lead_cache import LeadCache
 from leadpact.service.leads import LeadService
+from leadpact.service.nurture.scheduler import NurtureConfig, NurtureScheduler, template_library
 from leadpact.service.sla_watch import Poster, SlaWatch
 
 
@@ -30,6 +33,8 @@ class Services:
     actions: ActionService
     access: AccessService
     sla_watch: SlaWatch
+    flows: FlowService
+    nurture: NurtureScheduler
 
     def close(self) -> None:
         self.ingest.close()
@@ -46,17 +51,34 @@ def build_services(settings: Settings, *, poster: Poster | None = None) -> Servi
     )
     if poster is None:
         poster = partial(_post, timeout=settings.webhook_timeout_seconds)
+    flows = FlowService(store, template_library(settings))
+    ingest = IngestService(store, engine.notify)
+
+    def events_stored() -> None:
+        """Whoever wakes the engine now (``serve`` replaces ``on_stored`` after building)."""
+        if ingest.on_stored is not None:
+            ingest.on_stored()
+
     return Services(
         settings=settings,
         store=store,
         agreements=agreements,
         engine=engine,
-        ingest=IngestService(store, engine.notify),
+        ingest=ingest,
         leads=LeadService(store, engine, agreements),
         actions=ActionService(engine),
         access=AccessService(store),
         sla_watch=SlaWatch(
             store, agreements, settings.webhook_urls, poster, max_attempts=settings.webhook_max_attempts
+        ),
+        flows=flows,
+        nurture=NurtureScheduler(
+            store,
+            flows,
+            agreements,
+            NurtureConfig.from_settings(settings),
+            limiter_clock=SystemClock(),  # rate-limit buckets refill with real time
+            on_stored=events_stored,
         ),
     )
 

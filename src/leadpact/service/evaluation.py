@@ -31,7 +31,8 @@ from leadpact.adapters.store.event_log import EventLog
 from leadpact.adapters.store.lead_states import LeadStates
 from leadpact.adapters.store.round_robin_repo import RoundRobinRepo
 from leadpact.domain.agreement import Agreement
-from leadpact.service.agreements import AgreementService
+from leadpact.domain.messages import Message
+from leadpact.service.agreements import ActiveAgreement, AgreementService
 from leadpact.service.lead_cache import LeadCache
 from leadpact.service.lead_changes import LeadChange, prepare, write
 from leadpact.service.round_robin import reassign, settle
@@ -49,7 +50,7 @@ class EvaluationTransaction:
     @property
     def agreement(self) -> Agreement:
         if self._agreement is None:
-            self._agreement = self.engine.agreements.active_in(self.conn).agreement
+            self._agreement = self.engine.active_in(self.conn)[1].agreement
         return self._agreement
 
     def evaluate(
@@ -80,6 +81,12 @@ class OnlineEngine:
         self._wake = threading.Event()
         self._tokens = itertools.count(1)
         self._token_prefix = os.urandom(6).hex()
+        self._active: tuple[tuple[int, int] | None, ActiveAgreement] | None = None
+        # Following the log (see _follow): events up to _tail were handed to the in-memory
+        # states of epoch _epoch; one thread at a time follows it.
+        self._tail: int | None = None
+        self._epoch = 0
+        self._follow_lock = threading.Lock()
 
     def new_token(self) -> str:
         """A token no other evaluation (in any process) writes."""
@@ -108,6 +115,17 @@ class OnlineEngine:
             yield tx
         self._keep([c for c in tx.changes if not c.unchanged])
 
+    def active_in(self, conn: Connection) -> tuple[tuple[int, int] | None, ActiveAgreement]:
+        """The active agreement and its activation key (None: the shipped default), as ``conn``
+        sees it. One cheap statement; the agreement is parsed again only when it changes."""
+        state = AgreementsRepo(conn).latest_activation_state()
+        key = state[0] if state is not None else None
+        cached = self._active
+        if cached is None or cached[0] != key:
+            cached = (key, self.agreements.active_in(conn))
+            self._active = cached
+        return cached
+
     def run_pending(self, max_chunks: int | None = None) -> int:
         """Evaluate queued leads, a chunk at a time; returns how many were evaluated."""
         done = 0
@@ -122,40 +140,94 @@ class OnlineEngine:
             self.settle_round_robin()
         return done
 
+    FOLLOW_LIMIT = 50_000
+    """Events the log may run ahead of the engine (or be held in memory for queued leads)
+    while it follows it; beyond, it starts following afresh and reads the backlog per lead."""
+
     def _run_chunk(self) -> int:
+        following = self._follow_lock.acquire(blocking=False)
+        try:
+            return self._evaluate_chunk(following)
+        finally:
+            if following:
+                self._follow_lock.release()
+
+    def _follow(self, log: EventLog, watermark: int, oldest: int) -> int:
+        """Read the events appended since the last chunk (one range of the log) and hand each
+        to its lead's in-memory state, so extending a lead costs no lookup of its own; returns
+        the epoch whose states now hold every message up to ``watermark``.
+
+        Only queued leads hold messages, so memory is bounded by the backlog (``oldest`` is
+        the first event of the longest-waiting lead): beyond :attr:`FOLLOW_LIMIT` events, the
+        engine starts afresh and states made before read their new messages per lead."""
+        tail = self._tail
+        if tail is None or watermark - tail > self.FOLLOW_LIMIT or watermark - oldest > self.FOLLOW_LIMIT:
+            self._epoch += 1
+            for stale in self.cache.entries():
+                stale.pending = []
+        elif watermark > tail:
+            epoch, peek = self._epoch, self.cache.peek
+
+            def followed(lead_id: str) -> list[Message] | None:
+                entry = peek(lead_id)
+                return entry.pending if entry is not None and entry.tail_epoch == epoch else None
+
+            for pending, msg in log.messages_between(tail, watermark, followed):
+                pending.append(msg)
+        self._tail = watermark
+        return self._epoch
+
+    def _evaluate_chunk(self, following: bool) -> int:
+        epoch: int | None = None
         with self.store.read() as conn:
             log = EventLog(conn)
-            queued = log.dirty(self.chunk)
+            queued = log.queue(self.chunk)
             if not queued:
                 return 0
-            ids = [lead for lead, _ in queued]
-            rebuild = {lead for lead, flag in queued if flag}
+            ids = [lead for lead, _, _ in queued]
+            rebuild = {lead for lead, _, flag in queued if flag}
             watermark = log.next_id() - 1
-            active = self.agreements.active_in(conn)
-            changes = prepare(conn, ids, active.agreement, rebuild, self.cache, self.new_token())
+            activation, active = self.active_in(conn)
+            if following:
+                oldest = min((since for _, since, _ in queued if since > 0), default=watermark)
+                epoch = self._follow(log, watermark, oldest)
+            # In-memory states are taken on trust here: the write below checks every lead's token.
+            changes = prepare(
+                conn, ids, active.agreement, rebuild, self.cache, self.new_token(), verify=False, tail_epoch=epoch
+            )
         with self.store.write(durable=False) as conn:
             log = EventLog(conn)
-            now_active = self.agreements.active_in(conn)
-            if now_active.activation != active.activation:
+            if self.active_in(conn)[0] != activation:
                 return len(ids)  # a new agreement was activated meanwhile: evaluate again
             tokens = LeadStates(conn).tokens(ids)
             valid = [c for c in changes if tokens.get(c.lead_id) == c.token_seen]
             moved = log.leads_with_events_after(ids, watermark)
-            relinked = {lead for lead, flag in log.dirty(len(ids), ids) if flag} - rebuild
             write(conn, [c for c in valid if not c.unchanged], active.agreement, round_robin_now=False)
-            settled = {c.lead_id for c in valid} - moved - relinked
-            log.clear_dirty(sorted(settled))
-        self._keep([c for c in valid if c.lead_id not in relinked])
+            settled = {c.lead_id for c in valid} - moved
+            log.clear_dirty(sorted(settled & rebuild))  # replayed from the start
+            # A lead whose identity was re-linked since the snapshot stays queued with its flag,
+            # so its next evaluation replays it (its in-memory state is then not used).
+            log.clear_dirty(sorted(settled - rebuild), unless_rebuild=True)
+        kept = valid
+        if epoch is not None:
+            for change in kept:
+                if change.cache is not None:  # it holds every message up to the watermark
+                    change.cache.pending = []
+                    change.cache.tail_epoch = epoch
+        self._keep(kept)
         return len(ids)
 
     def settle_round_robin(self) -> None:
         """Renumber the round robin from every deferred start, and update the owners it moved."""
+        with self.store.read() as conn:
+            if not RoundRobinRepo(conn).pending():
+                return  # nothing deferred: no write transaction
         with self.store.write(durable=False) as conn:
             rr = RoundRobinRepo(conn)
             if not rr.pending():
                 return
             states = LeadStates(conn)
-            affected = settle(rr, {}, self.agreements.active_in(conn).agreement)
+            affected = settle(rr, {}, self.active_in(conn)[1].agreement)
             if affected:
                 states.set_owners(states.last_owners(sorted(affected)))
 
@@ -171,6 +243,10 @@ class OnlineEngine:
         where it stopped after a restart. The round robin is renumbered once, at the end,
         because a new agreement may change teams and members for every request.
         """
+        with self.store.read() as conn:
+            state = AgreementsRepo(conn).latest_activation_state()
+        if state is None or state[1]:
+            return None  # checked in a snapshot first: no write transaction when idle
         with self.transaction(durable=False) as tx:
             repo = AgreementsRepo(tx.conn)
             activation = repo.latest_activation()

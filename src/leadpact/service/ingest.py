@@ -8,21 +8,28 @@ and the touched leads queued for the online engine (:mod:`leadpact.service.evalu
 
 from __future__ import annotations
 
+import logging
 import queue
 import re
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+import orjson
 from sqlalchemy import Connection
 
 from leadpact.adapters import fastjson
 from leadpact.adapters.store.engine import Store
 from leadpact.adapters.store.event_log import EventLog, Link, event_row
 from leadpact.domain.messages import Message, MessageError, describe, parse_message
+from leadpact.domain.timeutil import US_PER_SECOND
+from leadpact.service.clock import Clock
+
+log = logging.getLogger("leadpact.ingest")
 
 MAX_MESSAGE_BYTES: Final = 32 * 1024
 MAX_BATCH_BYTES: Final = 500 * 1024
@@ -75,6 +82,15 @@ def text_problem(value: Any, path: str) -> MessageError | None:
 
 
 def _check_ids(msg: Message) -> None:
+    limit = MAX_ID_LENGTH
+    if (
+        len(msg.message_id) <= limit
+        and (msg.user_id is None or len(msg.user_id) <= limit)
+        and (msg.anonymous_id is None or len(msg.anonymous_id) <= limit)
+        and (msg.group_id is None or len(msg.group_id) <= limit)
+        and (msg.actor_id is None or len(msg.actor_id) <= limit)
+    ):
+        return  # the common case, without building the list below
     for name, value in (
         ("messageId", msg.message_id),
         ("userId", msg.user_id),
@@ -87,7 +103,11 @@ def _check_ids(msg: Message) -> None:
 
 
 def message_size(obj: Any) -> int:
-    return len(fastjson.dumps(obj).encode("utf-8", "replace"))
+    """Bytes of the message as compact UTF-8 JSON (what Segment's 32 KB limit counts)."""
+    try:
+        return len(orjson.dumps(obj))  # already UTF-8: no decoding and encoding again
+    except TypeError:  # beyond orjson (huge integers, lone surrogates)
+        return len(fastjson.dumps(obj).encode("utf-8", "replace"))
 
 
 def validate(
@@ -134,9 +154,20 @@ class _Job:
 class IngestService:
     """Appends batches; :meth:`submit` queues them for one writer thread that commits every
     batch waiting at that moment in one transaction (group commit): under load, requests
-    share transactions instead of queueing on the write lock one by one."""
+    share transactions instead of queueing on the write lock one by one.
+
+    With :meth:`limit_lag` (``leadpact serve``) the writer also keeps ingestion from running
+    ahead of the online engine: while the oldest queued lead has waited longer than the limit,
+    it holds the next group back (at most :attr:`MAX_HOLD` seconds at a time), so a lead's new
+    stage stays readable within about that limit and, under a load the machine cannot
+    evaluate as fast as it can store, senders wait a little longer instead.
+    """
 
     GROUP_LIMIT = 5000  # messages per group transaction
+    MAX_HOLD = 1.0
+    """Seconds a group is held back at most: a stuck or restarting engine slows ingestion,
+    never stops it."""
+    LAG_CHECK_SECONDS = 0.05
 
     def __init__(self, store: Store, on_stored: Callable[[], None] | None = None) -> None:
         self.store = store
@@ -144,6 +175,15 @@ class IngestService:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._lag_limit_us: int | None = None
+        self._clock: Clock | None = None
+        self._lag_checked = 0.0
+
+    def limit_lag(self, seconds: float, clock: Clock) -> None:
+        """Hold ingestion back while the engine's oldest queued lead waits over ``seconds``
+        (0: never). Only for a process where an engine is running (``leadpact serve``)."""
+        self._lag_limit_us = round(seconds * US_PER_SECOND) if seconds > 0 else None
+        self._clock = clock
 
     def ingest(self, messages: Sequence[Message], received_at: int) -> IngestResult:
         """Append validated messages (in arrival order) in one transaction, now."""
@@ -191,7 +231,27 @@ class IngestService:
                     break
                 group.append(more)
                 size += len(more.messages)
+            try:
+                self._hold_while_engine_lags()
+            except Exception:  # pacing is best effort: never lose the writer over it
+                log.exception("could not read the online engine's backlog; storing without waiting")
             self._commit(group)
+
+    def _hold_while_engine_lags(self) -> None:
+        limit, clock = self._lag_limit_us, self._clock
+        if limit is None or clock is None:
+            return
+        started = time.monotonic()
+        if started - self._lag_checked < self.LAG_CHECK_SECONDS:
+            return
+        while True:
+            with self.store.read() as conn:
+                oldest = EventLog(conn).oldest_queued_received_at()
+            now = time.monotonic()
+            if oldest is None or clock.now_us() - oldest <= limit or now - started >= self.MAX_HOLD:
+                break
+            time.sleep(0.005)
+        self._lag_checked = time.monotonic()
 
     def _commit(self, group: list[_Job]) -> None:
         try:

@@ -12,11 +12,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from leadpact.adapters.store.lead_rows import JsonMemo, Row
 from leadpact.domain.compiled import CompiledAgreement
 from leadpact.domain.lead_replay import LeadMachine
+from leadpact.domain.messages import Message
 
 
 @dataclass(slots=True)
@@ -28,6 +30,13 @@ class CachedLead:
     token: str
     lists: dict[str, list[Row]]
     json_memo: JsonMemo
+    row: list[Any] | None
+    """The ``leads`` row written from this state (None until it is computed)."""
+    tail_epoch: int = -1
+    """The engine's log-following epoch in which :attr:`pending` holds every newer message of
+    the lead (-1: it does not; the engine reads them from the store)."""
+    pending: list[Message] = field(default_factory=list)
+    """Messages of the lead appended since this state, as the engine read them off the log."""
 
 
 class LeadCache:
@@ -44,6 +53,11 @@ class LeadCache:
             if entry is not None:
                 self._entries.move_to_end(lead_id)
             return entry
+
+    def peek(self, lead_id: str) -> CachedLead | None:
+        """The entry, without marking it used or locking (one dictionary read, atomic in
+        CPython; the engine peeks at every appended message)."""
+        return self._entries.get(lead_id)
 
     def take(self, lead_id: str) -> CachedLead | None:
         """Remove and return the entry: whoever extends a lead state owns it until it is put
@@ -64,6 +78,10 @@ class LeadCache:
         with self._lock:
             for lead_id in lead_ids:
                 self._entries.pop(lead_id, None)
+
+    def entries(self) -> list[CachedLead]:
+        with self._lock:
+            return list(self._entries.values())
 
     def clear(self) -> None:
         with self._lock:

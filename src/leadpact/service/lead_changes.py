@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 from leadpact.adapters.store.event_log import EventLog
 from leadpact.adapters.store.lead_rows import (
     ASSIGNMENT_COLUMNS,
+    LEAD_COLUMNS,
     Row,
     assignment_rows,
     error_rows,
@@ -31,7 +32,7 @@ from leadpact.adapters.store.lead_rows import (
     set_owner,
     sla_rows,
 )
-from leadpact.adapters.store.lead_states import LeadStates, Tail, first_difference
+from leadpact.adapters.store.lead_states import LeadStates, StoredLists, Tail, first_difference
 from leadpact.adapters.store.round_robin_repo import RequestKey, RoundRobinRepo
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.compiled import CompiledAgreement
@@ -43,6 +44,9 @@ from leadpact.service.lead_cache import CachedLead, LeadCache
 from leadpact.service.round_robin import settle
 
 LIST_NAMES: Final = ("history", "sla", "errors", "assignments")
+_OWNER = LEAD_COLUMNS.index("owner")
+_NO_LISTS: Final = StoredLists()
+_ALL_BUT_OWNER: Final = tuple(i for i in range(1, len(LEAD_COLUMNS)) if i != _OWNER)
 _TEAM = ASSIGNMENT_COLUMNS.index("team")
 _RR_AT = ASSIGNMENT_COLUMNS.index("rr_at")
 
@@ -65,6 +69,9 @@ class LeadChange:
     cache: CachedLead | None = None
     unchanged: bool = False
     """No new events since the in-memory state: nothing to write."""
+    previous_row: list[Any] | None = None
+    """The ``leads`` row this engine wrote last for the lead (from its in-memory state), so
+    only the columns that changed are written; None: write them all."""
 
     def request_changed(self, team: str | None, key: RequestKey) -> None:
         if team is not None and (team not in self.rr_keys or key < self.rr_keys[team]):
@@ -118,6 +125,7 @@ def _describe(
                     if ordinal < len(version):
                         change.request_changed(version[ordinal][_TEAM], (version[ordinal][_RR_AT], lead_id, ordinal))
     change.row = lead_values(result, cache.last_id, cache.compiled.agreement.version, cache.token, cache.json_memo)
+    cache.row = change.row
     change.cache = cache
 
 
@@ -128,13 +136,24 @@ def prepare(
     rebuild: set[str] | frozenset[str],
     cache: LeadCache,
     token: str,
+    *,
+    verify: bool = True,
+    tail_epoch: int | None = None,
 ) -> list[LeadChange]:
     """Evaluate ``lead_ids`` on what ``conn`` sees; reads only. In-memory states in ``cache``
-    are extended in place (the caller evicts them if the changes are not written)."""
+    are extended in place (the caller evicts them if the changes are not written).
+
+    ``verify`` False skips reading the stored token of leads whose in-memory state is used:
+    their change then carries the token this engine wrote, and the caller must write it only
+    if the lead row still has that token (the background engine checks every token anyway,
+    under the write lock).
+
+    ``tail_epoch``: in-memory states of that epoch already hold their lead's newer messages
+    (:attr:`CachedLead.pending`, complete up to what ``conn`` sees); the others are read."""
     compiled_agreement: CompiledAgreement = compiled(agreement)
     log = EventLog(conn)
     states = LeadStates(conn)
-    tokens = states.tokens(lead_ids)
+    tokens = states.tokens(lead_ids) if verify else {}
     cached: dict[str, CachedLead] = {}
     for lead_id in lead_ids:
         entry = cache.take(lead_id)
@@ -142,50 +161,60 @@ def prepare(
             entry is not None
             and lead_id not in rebuild
             and entry.compiled is compiled_agreement
-            and tokens.get(lead_id) == entry.token
+            and (not verify or tokens.get(lead_id) == entry.token)
         ):
             cached[lead_id] = entry
-    new_messages = log.messages_after({lead: e.last_id for lead, e in cached.items()})
+    followed = {lead for lead, e in cached.items() if tail_epoch is not None and e.tail_epoch == tail_epoch}
+    new_messages = log.messages_after({lead: e.last_id for lead, e in cached.items() if lead not in followed})
+    for lead_id in followed:
+        new_messages[lead_id] = cached[lead_id].pending
     for lead_id, messages in new_messages.items():
-        messages.sort(key=_order)
+        if len(messages) > 1:
+            messages.sort(key=_order)
         if messages and _order(messages[0]) < cached[lead_id].last_key:
             del cached[lead_id]  # a late event: replay this lead from the start
     replayed = [lead for lead in lead_ids if lead not in cached]
-    all_messages = log.lead_messages(replayed)
-    stored = states.lists(replayed)
+    if not verify:
+        tokens = states.tokens(replayed)
+    all_messages = log.lead_messages(replayed, ordered=False)  # sorted below, per lead
+    # Lists are written with the lead row: a lead without one (a new lead) has none stored.
+    stored = states.lists([lead for lead in replayed if lead in tokens])
 
     out: list[LeadChange] = []
     for lead_id in lead_ids:
-        change = LeadChange(lead_id, tokens.get(lead_id))
-        out.append(change)
         entry = cached.get(lead_id)
         if entry is not None:
+            change = LeadChange(lead_id, entry.token)
+            out.append(change)
             fresh = new_messages[lead_id]
             if not fresh:
                 change.unchanged = True
                 change.cache = entry
                 continue
+            machine = entry.machine
             for msg in fresh:
-                entry.machine.apply(msg)
-            result = entry.machine.result(fresh[-1].ts)
+                machine.apply(msg)
+            last = fresh[-1]
+            result = machine.result(last.ts)
             new_lists = _extended_lists(entry.lists, result)
+            last_id = entry.last_id
+            for msg in fresh:
+                if msg.seq > last_id:
+                    last_id = msg.seq
             updated = CachedLead(
-                entry.machine,
-                compiled_agreement,
-                _order(fresh[-1]),
-                max(entry.last_id, *(m.seq for m in fresh)),
-                token,
-                new_lists,
-                entry.json_memo,
+                machine, compiled_agreement, (last.ts, last.seq), last_id, token, new_lists, entry.json_memo, None
             )
             _describe(change, result, entry.lists, new_lists, updated)
+            change.previous_row = entry.row
             continue
+        change = LeadChange(lead_id, tokens.get(lead_id))
+        out.append(change)
         messages = all_messages[lead_id]
         messages.sort(key=_order)
         machine = LeadMachine(lead_id, compiled_agreement)
         for msg in messages:
             machine.apply(msg)
-        old = stored[lead_id]
+        old = stored.get(lead_id) or _NO_LISTS
         old_lists = {name: old.get(name) for name in LIST_NAMES}
         if machine.stage is None:  # the lead does not exist (e.g. its events moved away)
             for ordinal, row in enumerate(old.assignments):
@@ -194,7 +223,7 @@ def prepare(
         result = machine.result(messages[-1].ts)
         new_lists = _all_lists(result)
         fresh_entry = CachedLead(
-            machine, compiled_agreement, _order(messages[-1]), max(m.seq for m in messages), token, new_lists, {}
+            machine, compiled_agreement, _order(messages[-1]), max(m.seq for m in messages), token, new_lists, {}, None
         )
         _describe(change, result, old_lists, new_lists, fresh_entry)
     return out
@@ -234,19 +263,26 @@ def write(conn: Connection, changes: Sequence[LeadChange], agreement: Agreement,
     )
     owners = states.last_owners(sorted(with_owner)) if with_owner else {}
     inserts: list[list[Any]] = []
-    owned: list[list[Any]] = []
-    plain: list[list[Any]] = []
+    updates: dict[tuple[int, ...], list[list[Any]]] = {}
     for change in written:
-        assert change.row is not None
-        if change.lead_id in with_owner:
-            set_owner(change.row, owners[change.lead_id])
+        row = change.row
+        assert row is not None
+        owned = change.lead_id in with_owner
+        if owned:
+            set_owner(row, owners[change.lead_id])
         if change.token_seen is None:
-            inserts.append(change.row)
-        else:
-            (owned if change.lead_id in with_owner else plain).append(change.row)
+            inserts.append(row)
+            continue
+        # Only what changed since this engine last wrote the row; the owner is left out of
+        # the comparison (the round robin may have changed it since) and written when known.
+        previous = change.previous_row
+        columns = _ALL_BUT_OWNER if previous is None else tuple(i for i in _ALL_BUT_OWNER if row[i] != previous[i])
+        if owned:
+            columns = (*columns, _OWNER)
+        updates.setdefault(columns, []).append(row)
     states.insert(inserts)
-    states.update(owned, owner=True)
-    states.update(plain, owner=False)
+    for columns, rows in updates.items():
+        states.update_columns(columns, rows)
     outside = sorted(affected - written_ids)
     if outside:
         states.set_owners(states.last_owners(outside))

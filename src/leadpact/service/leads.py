@@ -146,7 +146,7 @@ class LeadService:
     def list(self, flt: LeadFilter, as_of: int) -> Page:
         with self.store.read() as conn:
             rows = LeadQueries(conn).page(flt, as_of)
-            zone = self.agreements.active_in(conn).agreement.zone
+            zone = self.engine.active_in(conn)[1].agreement.zone  # cached: lists are polled
         items = [_summary(row, as_of, zone) for row in rows]
         next_cursor = encode_cursor(rows[-1]["lead_id"]) if len(rows) == flt.limit else None
         return Page(items, next_cursor)

@@ -75,6 +75,17 @@ class AgreementsRepo:
         row = self.conn.execute(stmt).first()
         return ActivationRecord(*row) if row else None
 
+    def latest_activation_state(self) -> tuple[tuple[int, int], bool] | None:
+        """The newest activation's (id, agreement id) and whether its re-evaluation finished
+        (one plain statement: the online engine asks before every chunk)."""
+        cursor = self.conn.connection.cursor()
+        try:
+            cursor.execute("SELECT id, agreement_id, finished_at FROM agreement_activations ORDER BY id DESC LIMIT 1")
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return ((int(row[0]), int(row[1])), row[2] is not None) if row else None
+
     def activations(self) -> list[ActivationRecord]:
         stmt = select(*_AC_COLUMNS).join(_AG, _AG.c.id == _AC.c.agreement_id).order_by(_AC.c.id)
         return [ActivationRecord(*row) for row in self.conn.execute(stmt)]

@@ -7,15 +7,17 @@ statements use the driver directly (:mod:`leadpact.adapters.store.raw`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
 from leadpact.adapters import fastjson
 from leadpact.adapters.store.raw import Raw, chunks
 from leadpact.domain.messages import Message
+
+T = TypeVar("T")
 
 EVENT_COLUMNS = (
     "id",
@@ -70,41 +72,48 @@ def event_row(msg: Message, lead_id: str | None, received_at: int) -> tuple[Any,
 
 
 def _message(row: Sequence[Any]) -> Message:
-    (
-        seq,
-        message_id,
+    """A row of :data:`_READ_COLUMNS` as a message (positional: this runs for every event the
+    engine reads)."""
+    seq, message_id, kind, ts, user_id, anonymous_id, traits, event, path, name, properties, group_id = row[:12]
+    return Message(
         kind,
+        message_id,
         ts,
         user_id,
         anonymous_id,
-        traits,
+        _loads(traits) if traits else {},
         event,
         path,
         name,
-        properties,
+        _loads(properties) if properties else {},
         group_id,
-        action,
-        actor_id,
-        actor_role,
-        _lead,
-    ) = row
-    return Message(
-        type=kind,
-        message_id=message_id,
-        ts=ts,
-        user_id=user_id,
-        anonymous_id=anonymous_id,
-        traits=fastjson.loads(traits) if traits else {},
-        event=event,
-        path=path,
-        name=name,
-        properties=fastjson.loads(properties) if properties else {},
-        group_id=group_id,
-        action=action,
-        actor_id=actor_id,
-        actor_role=actor_role,
-        seq=seq,
+        row[12],
+        row[13],
+        row[14],
+        seq,
     )
+
+
+_loads = fastjson.loads
+_POSITIONAL = (
+    "type",
+    "message_id",
+    "ts",
+    "user_id",
+    "anonymous_id",
+    "traits",
+    "event",
+    "path",
+    "name",
+    "properties",
+    "group_id",
+    "action",
+    "actor_id",
+    "actor_role",
+    "seq",
+)
+if tuple(f.name for f in fields(Message))[: len(_POSITIONAL)] != _POSITIONAL:  # pragma: no cover
+    raise RuntimeError("leadpact.domain.messages.Message changed its field order; update event_log._message")
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,35 +180,54 @@ class EventLog:
         return before
 
     # --- reading a lead's history ------------------------------------------------------------
-    def lead_messages(self, lead_ids: Sequence[str]) -> dict[str, list[Message]]:
-        """Each lead's messages in id order."""
+    def lead_messages(self, lead_ids: Sequence[str], *, ordered: bool = True) -> dict[str, list[Message]]:
+        """Each lead's messages in id order (``ordered`` False: in no particular order, for a
+        caller that sorts them itself — sorting a whole chunk in SQL costs more)."""
         out: dict[str, list[Message]] = {lead: [] for lead in lead_ids}
+        order = " ORDER BY id" if ordered else ""
         for part in chunks(lead_ids):
             where, params = self.raw.in_list("lead_id", part)
-            for row in self.raw.fetchall(f"SELECT {_READ_COLUMNS} FROM events WHERE {where} ORDER BY id", params):
+            for row in self.raw.fetchall(f"SELECT {_READ_COLUMNS} FROM events WHERE {where}{order}", params):
                 out[row[-1]].append(_message(row))
         return out
 
     def messages_after(self, after: dict[str, int]) -> dict[str, list[Message]]:
-        """Each lead's messages with an id above the lead's own ``after`` value, in id order."""
+        """Each lead's messages with an id above the lead's own ``after`` value, in no
+        particular order (the caller sorts each lead's few messages; an ORDER BY over the
+        whole chunk cost a third of the query)."""
         out: dict[str, list[Message]] = {lead: [] for lead in after}
         columns = ", ".join(f"e.{c.strip()}" for c in _READ_COLUMNS.split(","))
         for part in chunks(sorted(after.items())):
             if self.raw.postgres:
                 sql = (
                     f"SELECT {columns} FROM unnest(%s::varchar[], %s::bigint[]) AS v(l, a) "
-                    'JOIN events e ON e.lead_id = v.l COLLATE "C" AND e.id > v.a ORDER BY e.id'
+                    'JOIN events e ON e.lead_id = v.l COLLATE "C" AND e.id > v.a'
                 )
                 params: list[Any] = [[lead for lead, _ in part], [last for _, last in part]]
             else:
                 values = ", ".join(["(?, ?)"] * len(part))
                 sql = (
                     f"SELECT {columns} FROM (VALUES {values}) AS v "
-                    "JOIN events e ON e.lead_id = v.column1 AND e.id > v.column2 ORDER BY e.id"
+                    "JOIN events e ON e.lead_id = v.column1 AND e.id > v.column2"
                 )
                 params = [item for pair in part for item in pair]
             for row in self.raw.fetchall(sql, params):
                 out[row[-1]].append(_message(row))
+        return out
+
+    def messages_between(self, after: int, upto: int, target: Callable[[str], T | None]) -> list[tuple[T, Message]]:
+        """The messages with an id in (``after``, ``upto``] whose lead has a ``target`` (not
+        None), each with it, in id order: a range of the primary key, read once by the online
+        engine as it follows the log (only rows with a target are decoded)."""
+        rows = self.raw.fetchall(
+            f"SELECT {_READ_COLUMNS} FROM events WHERE id > ? AND id <= ? AND lead_id IS NOT NULL ORDER BY id",
+            (after, upto),
+        )
+        out: list[tuple[T, Message]] = []
+        for row in rows:
+            found = target(row[-1])
+            if found is not None:
+                out.append((found, _message(row)))
         return out
 
     def all_messages(self, batch: int = 10_000) -> Iterable[Message]:
@@ -230,15 +258,13 @@ class EventLog:
         return int(self.raw.fetchall("SELECT COUNT(DISTINCT lead_id) FROM events")[0][0])
 
     def leads_with_events_after(self, lead_ids: Sequence[str], event_id: int) -> set[str]:
-        """Those of ``lead_ids`` that have an event with an id above ``event_id``."""
-        found: set[str] = set()
-        for part in chunks(lead_ids):
-            where, params = self.raw.in_list("lead_id", part)
-            rows = self.raw.fetchall(
-                f"SELECT DISTINCT lead_id FROM events WHERE {where} AND id > ?", [*params, event_id]
-            )
-            found.update(row[0] for row in rows)
-        return found
+        """Those of ``lead_ids`` that have an event with an id above ``event_id``.
+
+        The events appended since ``event_id`` are read by id (a range of the primary key):
+        the engine asks right after evaluating, when they are few."""
+        wanted = set(lead_ids)
+        rows = self.raw.fetchall("SELECT lead_id FROM events WHERE id > ?", (event_id,))
+        return {lead for (lead,) in rows if lead in wanted}
 
     # --- the evaluation queue -----------------------------------------------------------------
     def mark_dirty(self, since: dict[str, int], rebuild: set[str]) -> None:
@@ -254,6 +280,13 @@ class EventLog:
             forced,
         )
 
+    def queue(self, limit: int) -> list[tuple[str, int, bool]]:
+        """The ``limit`` longest-waiting queued leads: (lead, first event id, rebuild)."""
+        rows = self.raw.fetchall(
+            "SELECT lead_id, since_id, rebuild FROM dirty_leads ORDER BY since_id, lead_id LIMIT ?", (limit,)
+        )
+        return [(lead, int(since), bool(rebuild)) for lead, since, rebuild in rows]
+
     def dirty(self, limit: int, lead_ids: Sequence[str] | None = None) -> list[tuple[str, bool]]:
         if lead_ids is None:
             rows = self.raw.fetchall(
@@ -264,10 +297,21 @@ class EventLog:
             rows = self.raw.fetchall(f"SELECT lead_id, rebuild FROM dirty_leads WHERE {where}", params)
         return [(lead, bool(rebuild)) for lead, rebuild in rows]
 
+    def oldest_queued_received_at(self) -> int | None:
+        """When the event that queued the longest-waiting lead was received (µs); None when
+        nothing waits. Two index lookups: ingestion asks it to pace itself."""
+        rows = self.raw.fetchall(
+            "SELECT e.received_at FROM events e WHERE e.id = (SELECT MIN(since_id) FROM dirty_leads WHERE since_id > 0)"
+        )
+        return int(rows[0][0]) if rows else None
+
     def dirty_count(self) -> int:
         return int(self.raw.fetchall("SELECT COUNT(*) FROM dirty_leads")[0][0])
 
-    def clear_dirty(self, lead_ids: Sequence[str]) -> None:
+    def clear_dirty(self, lead_ids: Sequence[str], *, unless_rebuild: bool = False) -> None:
+        """Dequeue ``lead_ids``; with ``unless_rebuild``, those flagged for a rebuild (their
+        identity was re-linked since the caller looked) stay queued."""
+        condition = " AND NOT rebuild" if unless_rebuild else ""
         for part in chunks(lead_ids):
             where, params = self.raw.in_list("lead_id", part)
-            self.raw.execute(f"DELETE FROM dirty_leads WHERE {where}", params)
+            self.raw.execute(f"DELETE FROM dirty_leads WHERE {where}{condition}", params)

@@ -110,11 +110,12 @@ class LeadStates:
         """New ``leads`` rows (values in :data:`LEAD_COLUMNS` order)."""
         self.raw.insert_many("leads", LEAD_COLUMNS, rows)
 
-    def update(self, rows: Sequence[Sequence[Any]], *, owner: bool) -> None:
-        """Replace existing ``leads`` rows (values in :data:`LEAD_COLUMNS` order); with
-        ``owner`` False the stored owner is kept (the round robin maintains it)."""
-        keep = {0} if owner else {0, _OWNER}
-        columns = [i for i in range(len(LEAD_COLUMNS)) if i not in keep]
+    def update_columns(self, columns: Sequence[int], rows: Sequence[Sequence[Any]]) -> None:
+        """Write the given columns (indexes into :data:`LEAD_COLUMNS`) of existing ``leads``
+        rows (full rows, in :data:`LEAD_COLUMNS` order). Writing only what changed spares
+        SQLite and PostgreSQL the index entries of unchanged columns (stage, owner, deadline)."""
+        if not rows or not columns:
+            return
         assignments = ", ".join(f"{LEAD_COLUMNS[i]} = ?" for i in columns)
         self.raw.executemany(
             f"UPDATE leads SET {assignments} WHERE lead_id = ?", [(*(row[i] for i in columns), row[0]) for row in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from leadpact.adapters.store.access_models import ApiKeyRow, UserRow, WriteKeyRow
 from leadpact.adapters.store.agreement_models import ActivationRow, AgreementRow
 from leadpact.adapters.store.base import Base
+from leadpact.adapters.store.flow_models import FlowActivationRow, FlowVersionRow
 from leadpact.adapters.store.lead_models import (
     AssignmentRow,
     LeadRow,
@@ -22,6 +23,12 @@ from leadpact.adapters.store.log_models import (
 )
 from leadpact.adapters.store.model_score_models import ModelScoreRow
 from leadpact.adapters.store.notice_models import SlaNoticeRow, WebhookDeliveryRow
+from leadpact.adapters.store.nurture_models import (
+    NurtureLeadRow,
+    NurtureMailRow,
+    NurtureSuppressionRow,
+    NurtureTickRow,
+)
 
 metadata = Base.metadata
 
@@ -33,11 +40,17 @@ __all__ = [
     "Base",
     "DirtyLeadRow",
     "EventRow",
+    "FlowActivationRow",
+    "FlowVersionRow",
     "IdentityRow",
     "IngestCheckpointRow",
     "LeadRow",
     "ModelScoreRow",
     "NoteRow",
+    "NurtureLeadRow",
+    "NurtureMailRow",
+    "NurtureSuppressionRow",
+    "NurtureTickRow",
     "RefusedActionRow",
     "RoundRobinPendingRow",
     "SlaClockRow",

@@ -56,8 +56,23 @@ class Raw:
         self.cursor.execute(self.sql(text), tuple(params))
 
     def executemany(self, text: str, rows: Sequence[Params]) -> None:
-        if rows:
+        """One statement for many parameter sets. On PostgreSQL the statement is prepared
+        once for the batch (the connection otherwise never prepares, see
+        :func:`~leadpact.adapters.store.engine.create_store_engine`): parsing and planning it
+        for every row was half of the database's work. These statements look rows up by key,
+        so the generic plan is the right one."""
+        if not rows:
+            return
+        if not self.postgres:
+            self.cursor.executemany(text, rows)
+            return
+        driver: Any = self._dbapi.driver_connection
+        threshold = driver.prepare_threshold
+        driver.prepare_threshold = 0
+        try:
             self.cursor.executemany(self.sql(text), rows)
+        finally:
+            driver.prepare_threshold = threshold
 
     def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Params]) -> None:
         """Bulk insert: COPY on PostgreSQL, executemany on SQLite."""

@@ -2,7 +2,7 @@
 
 ``create_app`` takes ready services and a clock, so tests pass fixed times and their own
 store; ``leadpact serve`` builds both from Settings and starts the background worker (the
-online engine's queue, agreement re-evaluations, the SLA watch).
+online engine's queue, agreement re-evaluations, the SLA watch, the nurture scheduler).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from leadpact import __version__
 from leadpact.config import Settings
 from leadpact.entrypoints.api import errors
 from leadpact.entrypoints.api.deps import KeyCache
-from leadpact.entrypoints.api.routes import agreements, ingest, leads, reports, sla, system, tracking
+from leadpact.entrypoints.api.routes import agreements, flows, ingest, leads, reports, sla, system, tracking
 from leadpact.entrypoints.web import register_web
 from leadpact.service.clock import Clock, SystemClock
 from leadpact.service.container import Services, build_services
@@ -63,6 +63,8 @@ def create_app(
             clock,
             services.settings.sla_check_seconds,
             evaluate=evaluate_in_thread,
+            nurture=services.nurture,
+            nurture_interval=services.settings.nurture_interval_seconds,
         )
         if background
         else None
@@ -90,7 +92,7 @@ def create_app(
     app.state.clock = clock
     app.state.key_cache = KeyCache()
     errors.install(app)
-    for module in (ingest, leads, agreements, sla, system, reports, tracking):
+    for module in (ingest, leads, agreements, flows, sla, system, reports, tracking):
         app.include_router(module.router)
     if web:  # the dashboard for people, on the same services and roles
         register_web(app, warm=warm_dashboard)

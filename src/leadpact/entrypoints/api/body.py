@@ -8,11 +8,25 @@ from __future__ import annotations
 
 import json
 import zlib
-from typing import Any
+from typing import Any, Final
 
 from starlette.requests import Request
 
 from leadpact.adapters import fastjson
+
+YAML_UPLOAD_BODY: Final[dict[str, Any]] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/yaml": {"schema": {"type": "string"}},
+            "application/json": {
+                "schema": {"type": "object", "properties": {"yaml": {"type": "string"}}, "required": ["yaml"]}
+            },
+        },
+    }
+}
+"""OpenAPI for the uploads of agreements and flows: the YAML itself, or JSON ``{"yaml": ...}``
+(the routes read the body themselves, so FastAPI cannot infer it)."""
 
 
 class BodyError(Exception):
@@ -69,3 +83,22 @@ def parse_json(raw: bytes) -> Any:
         raise BodyError(400, "body", f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except (ValueError, RecursionError) as exc:
         raise BodyError(400, "body", f"malformed JSON: {exc}") from None
+
+
+async def read_yaml_upload(request: Request, limit: int, what: str) -> str:
+    """The YAML text of an upload: the body itself, or JSON ``{"yaml": ...}`` (see
+    :data:`YAML_UPLOAD_BODY`); ``what`` names the document in the error ("the flow's")."""
+    raw = await read_body(request, limit)
+    if "json" in request.headers.get("content-type", ""):
+        payload = parse_json(raw)
+        if not isinstance(payload, dict) or not isinstance(payload.get("yaml"), str):
+            raise BodyError(400, "yaml", f"expected an object with {what} YAML text in `yaml`")
+        text: str = payload["yaml"]
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BodyError(400, "body", "expected UTF-8 YAML text") from None
+    if "\x00" in text:
+        raise BodyError(400, "body", "contains a NUL character")
+    return text

@@ -1,4 +1,10 @@
-"""Dependencies: the services, the clock, and the caller behind the presented key."""
+"""Dependencies: the services, the clock, and the caller behind the presented key.
+
+They are ``async def`` although none awaits: FastAPI runs a plain ``def`` dependency in its
+thread pool, and the hop there and back cost about 0.2 ms of CPU per dependency per request
+(a list request paid over 1 ms in hops alone). None of them blocks, except the key lookup on
+a cache miss (one indexed read, at most once per key every ten seconds), which ingestion
+already does on the event loop."""
 
 from __future__ import annotations
 
@@ -29,12 +35,12 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
@@ -43,7 +49,7 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
-def get_now(clock: ClockDep) -> int:
+async def get_now(clock: ClockDep) -> int:
     """The request's receive time (µs): the only place the API reads the clock."""
     return clock.now_us()
 
@@ -69,7 +75,7 @@ def key_from_headers(authorization: str | None) -> str | None:
     return None
 
 
-def presented_key(
+async def presented_key(
     basic: Annotated[HTTPBasicCredentials | None, Depends(basic_scheme)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> str | None:
@@ -115,22 +121,22 @@ def authenticate(request: Request, key: str | None) -> Principal:
     return cache.authenticate(request.app.state.services, key)
 
 
-def get_caller(request: Request, key: KeyDep) -> Principal:
+async def get_caller(request: Request, key: KeyDep) -> Principal:
     return authenticate(request, key)
 
 
 CallerDep = Annotated[Principal, Depends(get_caller)]
 
 
-def get_lead_service(services: ServicesDep) -> LeadService:
+async def get_lead_service(services: ServicesDep) -> LeadService:
     return services.leads
 
 
-def get_action_service(services: ServicesDep) -> ActionService:
+async def get_action_service(services: ServicesDep) -> ActionService:
     return services.actions
 
 
-def get_agreement_service(services: ServicesDep) -> AgreementService:
+async def get_agreement_service(services: ServicesDep) -> AgreementService:
     return services.agreements
 
 

@@ -4,7 +4,8 @@ Each module in :mod:`leadpact.entrypoints.cli.commands` defines ``register(app)`
 commands; this keeps one concept per module and lets commands be added without touching a
 central list. Commands parse arguments, call a service and render: no business logic here.
 
-A command's module is named after it (``import-csv`` → ``import_csv.py``), so ``main`` imports
+A command's module is named after it (``import-csv`` → ``import_csv.py``; modules whose name
+starts with ``_`` are a command's helpers, not commands), so ``main`` imports
 only the module of the command being run: ``leadpact score`` never loads SQLAlchemy or
 scikit-learn. ``leadpact --help`` (or an unknown command) loads them all to list them.
 """
@@ -31,7 +32,7 @@ def _version(value: bool) -> None:
 
 
 def _command_modules() -> list[str]:
-    return sorted(m.name for m in pkgutil.iter_modules(commands.__path__))
+    return sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_"))
 
 
 def build_app(only: str | None = None) -> typer.Typer:
@@ -54,7 +55,11 @@ def build_app(only: str | None = None) -> typer.Typer:
         """leadpact — the marketing-to-sales hand-off as an executable, measured agreement."""
 
     for name in [only] if only is not None else _command_modules():
-        importlib.import_module(f"{commands.__name__}.{name}").register(app)
+        module = importlib.import_module(f"{commands.__name__}.{name}")
+        register = getattr(module, "register", None)
+        if register is None:  # raised as TypeError: an AttributeError would read "cannot import name 'app'"
+            raise TypeError(f"{module.__name__} defines no register(app); name a helper module _{name}.py")
+        register(app)
     return app
 
 

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from leadpact.entrypoints.web.middleware import WebMiddleware
-from leadpact.entrypoints.web.routes import agreement, auth, backtest, charts, lead, queue, waterfall
+from leadpact.entrypoints.web.routes import agreement, auth, backtest, charts, lead, nurture, queue, waterfall
 from leadpact.entrypoints.web.sessions import SessionStore
 from leadpact.entrypoints.web.viewer import SignInRequiredError
 
@@ -31,7 +31,7 @@ def register_web(app: FastAPI, *, sessions: SessionStore | None = None, warm: bo
     app.state.dashboard_warm = warm
     app.add_middleware(WebMiddleware, sessions=app.state.web_sessions)
     app.mount("/static", StaticFiles(directory=STATIC), name="web-static")
-    for module in (auth, waterfall, queue, lead, agreement, backtest, charts):
+    for module in (auth, waterfall, queue, lead, agreement, backtest, charts, nurture):
         app.include_router(module.router)
     app.add_exception_handler(SignInRequiredError, _to_sign_in)
 

@@ -328,6 +328,46 @@ WORDS: Final[dict[Lang, dict[str, str]]] = {
         "calibration.leads": "{leads} leads, {positives} converted",
         "calibration.lift_chart": "Lift chart: share of converters captured in the top of the ranking",
         "calibration.propose": "Store proposal {version} and back-test it",
+        # nurture flows
+        "nav.nurture": "Nurture",
+        "nurture.title": "Nurture flows",
+        "nurture.intro": "each active flow version, step by step, on the event log",
+        "nurture.preparing": "Preparing these figures (the first time since the server started); "
+        "the page refreshes itself.",
+        "nurture.updating": "Updating: the store changed a moment ago. These are the previous figures; "
+        "the page refreshes itself.",
+        "nurture.flow": "Flow",
+        "nurture.all_flows": "All flows",
+        "nurture.version": "version {version}",
+        "nurture.window_from": "leads enter from {start}",
+        "nurture.window_range": "leads entered from {start} to {end}",
+        "nurture.kpis": "Flow totals",
+        "nurture.entered": "Entered",
+        "nurture.active_count": "{count} still in the flow",
+        "nurture.goal": "Reached the goal",
+        "nurture.mql_after": "MQL afterwards",
+        "nurture.of_entered": "{share} of entries",
+        "nurture.of_reached": "{share} of those who reached the step",
+        "nurture.col_step": "Step",
+        "nurture.col_detail": "Template / event",
+        "nurture.col_sent": "Sent",
+        "nurture.col_opened": "Opened",
+        "nurture.col_open_rate": "Open rate",
+        "nurture.col_clicked": "Clicked",
+        "nurture.col_click_rate": "Click rate",
+        "nurture.steps_hint": "Reached: runs that got to the step. Sent counts mail the server accepted "
+        "(Email Sent); open and click rates are of the mail sent. Goal and MQL afterwards: runs that reached "
+        "the goal, or whose lead became an MQL, after reaching the step.",
+        "nurture.ended": "Runs ended:",
+        "nurture.empty": "No nurture flow is active.",
+        "nurture.empty_hint": "Upload a flow version and activate it (docs/nurture.md); its leads and "
+        "mail appear here as they move through it.",
+        "nurture.json": "These numbers as JSON",
+        "nurture.intro_reported": "each activated flow version, step by step, on the event log "
+        "(a stopped flow up to its stop)",
+        "nurture.stopped": "Stopped at {when} by {by}",
+        "nurture.stopped_hint": "Nobody enters it and its runs send nothing more; the figures are its runs up "
+        "to the stop, with opens and clicks of its mail and MQLs recorded since.",
     },
     "ja": {
         "nav.skip": "本文へ移動",
@@ -631,6 +671,44 @@ WORDS: Final[dict[Lang, dict[str, str]]] = {
         "calibration.leads": "リード{leads}件、うち転換{positives}件",
         "calibration.lift_chart": "リフトチャート: スコア上位で捕捉できる転換リードの割合",
         "calibration.propose": "提案{version}を保存してバックテスト",
+        # ナーチャリング
+        "nav.nurture": "ナーチャリング",
+        "nurture.title": "ナーチャリングフロー",
+        "nurture.intro": "有効なフローのバージョンごと・ステップごとの実績(イベントログから集計)",
+        "nurture.preparing": "集計しています(サーバー起動後はじめての表示です)。このページは自動で更新されます。",
+        "nurture.updating": "更新中: ストアが変わったところです。表示は直前の数値で、このページは自動で更新されます。",
+        "nurture.flow": "フロー",
+        "nurture.all_flows": "すべてのフロー",
+        "nurture.version": "バージョン {version}",
+        "nurture.window_from": "{start} から流入受付中",
+        "nurture.window_range": "{start} から {end} まで流入を受付",
+        "nurture.kpis": "フロー全体の実績",
+        "nurture.entered": "流入",
+        "nurture.active_count": "うち進行中 {count}",
+        "nurture.goal": "ゴール到達",
+        "nurture.mql_after": "その後MQL",
+        "nurture.of_entered": "流入の {share}",
+        "nurture.of_reached": "ステップ到達の {share}",
+        "nurture.col_step": "ステップ",
+        "nurture.col_detail": "テンプレート / イベント",
+        "nurture.col_sent": "送信",
+        "nurture.col_opened": "開封",
+        "nurture.col_open_rate": "開封率",
+        "nurture.col_clicked": "クリック",
+        "nurture.col_click_rate": "クリック率",
+        "nurture.steps_hint": "到達: そのステップまで進んだ実行の数。送信はメールサーバーが受け付けたメール"
+        "(Email Sent)で、開封率・クリック率は送信数に対する割合です。ゴール到達・その後MQLは、そのステップ以降に"
+        "ゴールに到達した、またはリードがMQLになった実行の数です。",
+        "nurture.ended": "終了した実行:",
+        "nurture.empty": "有効なナーチャリングフローはありません。",
+        "nurture.empty_hint": "フローのバージョンをアップロードして有効化すると(docs/nurture.md)、"
+        "リードの進み具合とメールの実績がここに表示されます。",
+        "nurture.json": "この数値をJSONで見る",
+        "nurture.intro_reported": "有効化したフローのバージョンごと・ステップごとの実績(イベントログから集計。"
+        "停止したフローは停止まで)",
+        "nurture.stopped": "停止: {when}({by})",
+        "nurture.stopped_hint": "新たな流入もメール送信もありません。数値は停止までの実行で、その後に記録された"
+        "開封・クリックとMQL到達を含みます。",
     },
 }
 

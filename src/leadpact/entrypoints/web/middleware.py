@@ -25,6 +25,7 @@ WEB_PREFIXES: Final = (
     "/leads/",
     "/agreement",
     "/backtest",
+    "/nurture",
     "/charts/",
     "/static/",
 )

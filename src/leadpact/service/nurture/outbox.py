@@ -17,7 +17,9 @@ and never sent again. See docs/nurture.md for the exact guarantee.
 
 The outbox also journals the events delivery produces (``Email Sent``, ``Email Failed``,
 emitted goals) in the same transaction as the state change, until they are published to the
-event log: a crash never loses one, and republishing is harmless (same messageId).
+event log: a crash never loses one, and republishing is harmless (same messageId). The
+store's outbox (:mod:`leadpact.service.nurture.store_outbox`) writes them straight into the
+event log in that transaction, so it has nothing left to publish.
 """
 
 from __future__ import annotations
@@ -141,11 +143,6 @@ class Outbox(Protocol):
 
     def is_suppressed(self, address: str) -> bool: ...
 
-    def activate(self, flow_id: str, version: str, now: int) -> dict[str, int]:
-        """Record that ``version`` of ``flow_id`` is active from ``now`` unless it already was;
-        return every version of the flow seen so far with the moment it was activated."""
-        ...
-
     def record_event(self, event: Json) -> bool:
         """Journal an event to publish (e.g. an emitted goal); False if already journalled."""
         ...
@@ -153,3 +150,13 @@ class Outbox(Protocol):
     def unpublished_events(self) -> list[Json]: ...
 
     def mark_published(self, message_ids: Sequence[str]) -> None: ...
+
+
+class ActivationLog(Protocol):
+    """Where ``flows run`` remembers when it first saw each flow version (the outbox file).
+    In the store, activation is explicit instead (:class:`leadpact.service.flows.FlowService`)."""
+
+    def activate(self, flow_id: str, version: str, now: int) -> dict[str, int]:
+        """Record that ``version`` of ``flow_id`` is active from ``now`` unless it already was;
+        return every version of the flow seen so far with the moment it was activated."""
+        ...

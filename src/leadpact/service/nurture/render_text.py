@@ -47,6 +47,7 @@ WORDS: Final[dict[Lang, dict[str, str]]] = {
         "disqualified": "disqualified",
         "reached_sal": "reached SAL",
         "branch_end": "left at a branch",
+        "stopped": "flow stopped",
     },
     "ja": {
         "flow": "フロー {title}(v{version})",
@@ -80,6 +81,7 @@ WORDS: Final[dict[Lang, dict[str, str]]] = {
         "disqualified": "対象外",
         "reached_sal": "SAL 到達",
         "branch_end": "分岐で終了",
+        "stopped": "フロー停止",
     },
 }
 _RUN_ROWS: Final = 50

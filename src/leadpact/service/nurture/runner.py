@@ -1,6 +1,8 @@
 """The one-shot nurture runner: evaluate the flows at ``now``, queue what is due, send it.
 
-One call of :meth:`NurtureRunner.run_once` is what a scheduler tick will do:
+One call of :meth:`NurtureRunner.run_once` is one ``flows run``; a tick of the store's scheduler
+(:mod:`.scheduler`) runs the same phases, :meth:`~NurtureRunner.decide` only for the leads that
+may have changed:
 
 1. **Recover** rows a crashed run left in ``sending`` (see :mod:`.outbox`).
 2. **Evaluate** every flow for every lead with the pure engine, as of ``now``.
@@ -38,7 +40,7 @@ from leadpact.domain.timeutil import US_PER_HOUR, iso
 from leadpact.service.nurture.compose import AddressError, compose, mail_address, message_id_for
 from leadpact.service.nurture.delivery import DeliveryError, Mailer, RetryPolicy, TransportConfigError
 from leadpact.service.nurture.links import LinkBuilder
-from leadpact.service.nurture.outbox import MailState, Outbox, OutboxMail
+from leadpact.service.nurture.outbox import ActivationLog, MailState, Outbox, OutboxMail
 from leadpact.service.nurture.rate_limit import RateLimiter
 from leadpact.service.nurture.templates import MailTemplateError, MailVariables, TemplateLibrary
 
@@ -56,7 +58,7 @@ class Checkpoint(Protocol):
     def __call__(self, stage: str, mail: OutboxMail, /) -> None: ...
 
 
-def _no_checkpoint(_stage: str, _mail: OutboxMail, /) -> None:
+def no_checkpoint(_stage: str, _mail: OutboxMail, /) -> None:
     return None
 
 
@@ -71,6 +73,8 @@ class RunnerSettings:
 
 @dataclass(slots=True)
 class RunReport:
+    evaluated: int = 0
+    """Leads evaluated (not part of the summary: ``flows run`` evaluates every lead)."""
     recovered_requeued: int = 0
     recovered_unconfirmed: list[str] = field(default_factory=list)
     enqueued: int = 0
@@ -84,6 +88,8 @@ class RunReport:
     failed: int = 0
     suppressed: int = 0
     problems: list[str] = field(default_factory=list)
+    problem_leads: set[str] = field(default_factory=set)
+    """Leads with mail that could not be composed (not queued: tried again next run)."""
 
     def summary(self) -> str:
         parts = [
@@ -113,7 +119,7 @@ class NurtureRunner:
         templates: TemplateLibrary,
         settings: RunnerSettings,
         limiter: RateLimiter,
-        checkpoint: Checkpoint = _no_checkpoint,
+        checkpoint: Checkpoint = no_checkpoint,
     ) -> None:
         self.outbox = outbox
         self.mailer = mailer
@@ -125,18 +131,50 @@ class NurtureRunner:
     def run_once(
         self, messages: Iterable[Message], agreement: Agreement, flows: Sequence[ActiveFlow], now: int
     ) -> RunReport:
+        """One pass: :meth:`recover`, :meth:`decide` for every lead in ``messages``, :meth:`deliver`."""
         report = RunReport()
+        self.recover(now, report)
+        self.decide(messages, agreement, flows, now, report)
+        self.deliver(now, agreement, flows, report)
+        return report
+
+    def recover(self, now: int, report: RunReport) -> None:
+        """Step 1 (call it only when no other runner can be sending: see :mod:`.outbox`)."""
         self._recover(now, report)
+
+    def decide(
+        self,
+        messages: Iterable[Message],
+        agreement: Agreement,
+        flows: Sequence[ActiveFlow],
+        now: int,
+        report: RunReport,
+    ) -> dict[str, LeadFlows]:
+        """Steps 2–5 for the leads in ``messages`` (each lead's whole history): evaluate, stop
+        mail, enqueue due sends, record emitted events. Returns the evaluated leads."""
         leads = evaluate_flows(messages, agreement, flows, now)
-        versions = {(a.flow.id, a.flow.version): a.flow for a in flows}
+        versions = _versions(flows)
+        report.evaluated += len(leads)
         self._stop_mail(leads, report)
         self._enqueue(leads, versions, now, report)
         self._journal_emits(leads, report)
+        return leads
+
+    def deliver(
+        self,
+        now: int,
+        agreement: Agreement,
+        flows: Sequence[ActiveFlow],
+        report: RunReport,
+        *,
+        only_active: bool = False,
+    ) -> None:
+        """Step 6. With ``only_active``, mail of a flow version not in ``flows`` (a flow
+        stopped since it was queued) is suppressed instead of sent."""
         try:
-            self._deliver(now, versions, compiled(agreement).calendar, report)
+            self._deliver(now, _versions(flows), compiled(agreement).calendar, report, only_active)
         finally:
             self.mailer.close()
-        return report
 
     def publish(self, write: Callable[[list[Json]], None]) -> int:
         """Hand journalled events to ``write`` (the event log), then mark them published. A
@@ -202,6 +240,7 @@ class NurtureRunner:
             message_id, content, language = self._compose(lead, effect, flow, address, now)
         except (MailTemplateError, AddressError, ValueError) as exc:
             report.problems.append(f"{effect.key}: {exc}")  # not queued: fixed templates send next run
+            report.problem_leads.add(effect.lead_id)
             return
         row = _row(effect, address, message_id, content, MailState.pending, None)
         if self.outbox.enqueue(replace(row, language=language)):
@@ -250,7 +289,12 @@ class NurtureRunner:
 
     # --- 6. delivery ------------------------------------------------------------------------------
     def _deliver(
-        self, now: int, versions: Mapping[tuple[str, str], Flow], calendar: BusinessCalendar, report: RunReport
+        self,
+        now: int,
+        versions: Mapping[tuple[str, str], Flow],
+        calendar: BusinessCalendar,
+        report: RunReport,
+        only_active: bool,
     ) -> None:
         for mail in self.outbox.due(now, self.settings.batch_limit):
             if self.outbox.is_suppressed(mail.recipient):
@@ -258,6 +302,10 @@ class NurtureRunner:
                 report.suppressed += 1
                 continue
             flow = versions.get((mail.flow_id, mail.flow_version))
+            if flow is None and only_active:
+                self.outbox.suppress(mail.key, "flow not active")
+                report.suppressed += 1
+                continue
             window = flow.send_window if flow is not None else SendWindow()
             zone = ZoneInfo(mail.zone)
             slot = next_send_slot(now, window, zone, calendar)
@@ -327,7 +375,13 @@ class NurtureRunner:
             report.retried += 1
 
 
-def activate(outbox: Outbox, flows: Sequence[Flow], now: int, active_from: int | None = None) -> list[ActiveFlow]:
+def _versions(flows: Sequence[ActiveFlow]) -> dict[tuple[str, str], Flow]:
+    return {(a.flow.id, a.flow.version): a.flow for a in flows}
+
+
+def activate(
+    outbox: ActivationLog, flows: Sequence[Flow], now: int, active_from: int | None = None
+) -> list[ActiveFlow]:
     """The flows with their entry windows. A version is active from the first run that saw it
     (recorded in the outbox), so triggers older than the activation never start a run — and
     never make the runner send or record goals for history — until the next version of the

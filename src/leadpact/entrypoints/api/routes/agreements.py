@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from leadpact.adapters.agreement_yaml import load_agreement_text
 from leadpact.adapters.store.agreements_repo import ActivationRecord, AgreementRecord
 from leadpact.domain.timeutil import iso
-from leadpact.entrypoints.api.body import BodyError, parse_json, read_body
+from leadpact.entrypoints.api.body import YAML_UPLOAD_BODY, read_yaml_upload
 from leadpact.entrypoints.api.deps import AgreementServiceDep, CallerDep, NowDep, ServicesDep
 from leadpact.entrypoints.api.routes.params import LangParam
 from leadpact.entrypoints.api.schemas import (
@@ -74,34 +74,12 @@ def list_agreements(who: CallerDep, agreements: AgreementServiceDep) -> Any:
     response_model=UploadResponse,
     status_code=201,
     responses={**_ERRORS, 400: {"model": AgreementProblems}, 409: {"model": Problem}, 413: {"model": Problem}},
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/yaml": {"schema": {"type": "string"}},
-                "application/json": {
-                    "schema": {"type": "object", "properties": {"yaml": {"type": "string"}}, "required": ["yaml"]}
-                },
-            },
-        }
-    },
+    openapi_extra=YAML_UPLOAD_BODY,
 )
 async def upload(request: Request, who: CallerDep, services: ServicesDep, now: NowDep) -> Any:
     """Upload a version (YAML body, or JSON `{"yaml": ...}`); validated, errors name the path."""
     require_agreement_admin(who)
-    raw = await read_body(request, MAX_AGREEMENT_BYTES)
-    if "json" in request.headers.get("content-type", ""):
-        payload = parse_json(raw)
-        if not isinstance(payload, dict) or not isinstance(payload.get("yaml"), str):
-            raise BodyError(400, "yaml", "expected an object with the agreement's YAML text in `yaml`")
-        text = payload["yaml"]
-    else:
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise BodyError(400, "body", "expected UTF-8 YAML text") from None
-    if "\x00" in text:
-        raise BodyError(400, "body", "contains a NUL character")
+    text = await read_yaml_upload(request, MAX_AGREEMENT_BYTES, "the agreement's")
     uploaded = await run_in_threadpool(services.agreements.upload, text, "agreement.yaml", who.name, now)
     return {"version": uploaded.record.version, "name": uploaded.record.name, "created": uploaded.created}
 

@@ -2,7 +2,9 @@
 
 ``GET /v1/reports/{kind}`` returns exactly what ``leadpact report KIND --format json`` prints
 for the same leads, period and moment; ``POST /v1/backtest`` what ``leadpact backtest --format
-json`` prints for the store's history and a proposed agreement. Any user key may read them.
+json`` prints for the store's history and a proposed agreement; ``GET /v1/reports/flows`` what
+``leadpact flows report --format json`` prints for the store (docs/nurture.md). Any user key
+may read them.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from starlette.concurrency import run_in_threadpool
 
 from leadpact.domain.messages import MessageError
 from leadpact.entrypoints.api.body import BodyError, parse_json, read_body
-from leadpact.entrypoints.api.deps import CallerDep, ClockDep, ServicesDep
+from leadpact.entrypoints.api.deps import CallerDep, ClockDep, NowDep, ServicesDep
 from leadpact.entrypoints.api.schemas import AgreementProblems, Problem
 from leadpact.service.auth import require_reader
 from leadpact.service.dashboard import DashboardService, ReportRequest, SegmentFilter
 from leadpact.service.dashboard.jobs import Job
 from leadpact.service.dashboard.period import parse_moment, parse_period
+from leadpact.service.labels import Lang
+from leadpact.service.nurture.store_report import FlowReportService
 from leadpact.service.reports import REPORT_KINDS, SEGMENT_KINDS, ReportKind
 
 router = APIRouter(tags=["reports"])
@@ -59,6 +63,40 @@ ReportAsOf = Annotated[
         "newest stored event replays the log (slower).",
     ),
 ]
+
+
+def get_flow_reports(request: Request, services: ServicesDep) -> FlowReportService:
+    """The app's one nurture report service (its per-lead figures are shared by the page)."""
+    state = request.app.state
+    with _lock:
+        reports: FlowReportService | None = getattr(state, "flow_reports", None)
+        if reports is None:
+            background = getattr(state, "dashboard_warm", True)
+            flows = services.flows.reported_flows  # stopped flows too, up to their stop
+            reports = FlowReportService(services.store, services.agreements, flows, background=background)
+            state.flow_reports = reports
+    return reports
+
+
+FlowReportsDep = Annotated[FlowReportService, Depends(get_flow_reports)]
+
+
+@router.get("/v1/reports/flows", responses=_ERRORS, summary="Nurture flows per flow and step over the store")
+def flows_report(
+    who: CallerDep,
+    reports: FlowReportsDep,
+    now: NowDep,
+    as_of: ReportAsOf = None,
+    flow: Annotated[str | None, Query(max_length=255, description="Only this flow id's versions.")] = None,
+    lang: Annotated[Lang, Query(description="Language of the labels: ja or en.")] = "ja",
+) -> Any:
+    """Per activated flow version and step: entered, sent, opened, clicked, reached the goal,
+    reached MQL afterwards, and their rates (docs/nurture.md#reports); what `leadpact flows
+    report --format json` prints for the store."""
+    require_reader(who)
+    moment = parse_moment(as_of, "as_of")
+    report = reports.current(now, flow) if moment is None else reports.at(moment, flow)
+    return report.to_json(lang)
 
 
 @router.get("/v1/reports/{kind}", responses=_ERRORS, summary="A SPEC §6 report over the store")

@@ -10,7 +10,9 @@ kind, or no secret configured at all — answers 404 and stores nothing: the end
 nothing to someone guessing. The click redirect goes only to the URL inside the signature, so
 it is not an open redirect. The unsubscribe link follows RFC 8058: ``GET`` only shows a
 confirmation page (link scanners fetch URLs), ``POST`` unsubscribes — mail clients send
-``List-Unsubscribe=One-Click`` there, a person presses the page's button.
+``List-Unsubscribe=One-Click`` there, a person presses the page's button. Unsubscribing also
+suppresses the lead's address in the store and cancels its queued mail, in the transaction
+that records the event (``NurtureScheduler.unsubscribe``), so nothing is sent after it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from leadpact.entrypoints.api.schemas import Problem
 from leadpact.service.container import Services
@@ -142,9 +145,12 @@ async def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
 
 async def unsubscribe(request: Request, token: str) -> HTMLResponse:
     """Record `Unsubscribed` (RFC 8058 one-click: the body, `List-Unsubscribe=One-Click`, is
-    not needed) and confirm. Posting again is harmless."""
+    not needed), suppress the address, cancel queued mail, and confirm. Posting again is harmless."""
     link = _verified(request, token, UNSUBSCRIBE)
-    await _record(request, link)
+    services: Services = request.app.state.services
+    now: int = request.app.state.clock.now_us()
+    # the event, the address suppression and the cancelled mail in one transaction
+    await run_in_threadpool(services.nurture.unsubscribe, link, now)
     return _page("配信を停止しました / Unsubscribed", _DONE)
 
 

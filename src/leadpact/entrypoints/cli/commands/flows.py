@@ -24,6 +24,8 @@ from leadpact.adapters.outbox_sqlite import SqliteOutbox
 from leadpact.adapters.smtp import SmtpConfig, SmtpMailer
 from leadpact.domain.flows import Flow, FlowError, SendStep
 from leadpact.domain.timeutil import US_PER_HOUR, US_PER_SECOND, iso
+from leadpact.entrypoints.cli.commands._flows_store import add_store_commands
+from leadpact.entrypoints.cli.commands._flows_store_report import report_from_store
 from leadpact.entrypoints.cli.commands.report import (
     AgreementOpt,
     Language,
@@ -151,11 +153,14 @@ def simulate_command(
 
 
 def report_command(
-    flow: FlowArg,
-    events: EventsArg,
+    flow: Annotated[
+        str | None, typer.Argument(metavar="[FLOW]", help="A flow file or directory; omit with EVENTS for the store.")
+    ] = None,
+    events: Annotated[str | None, typer.Argument(metavar="[EVENTS]", help="Events as JSONL; - for stdin.")] = None,
     agreement: AgreementOpt = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="ISO 8601 with offset. Default: the newest event's time.")
+        str | None,
+        typer.Option("--as-of", help="ISO 8601 with offset. Default: the newest event's time (the store: now)."),
     ] = None,
     active_from: Annotated[
         str | None, typer.Option("--active-from", help="Count entries from this moment (when the flow was activated).")
@@ -164,9 +169,17 @@ def report_command(
     lang: LangOpt = Language.ja,
     templates: TemplatesOpt = None,
     strict: StrictOpt = False,
+    flow_id: Annotated[str | None, typer.Option("--flow", help="The store only: just this flow id.")] = None,
 ) -> None:
     """Per flow and step on the real log: entered, sent (Email Sent recorded), opened, clicked,
-    reached the goal, reached MQL afterwards."""
+    reached the goal, reached MQL afterwards. Without FLOW and EVENTS: the flow versions
+    activated in the store (LEADPACT_DATABASE_URL), its active agreement and event log, as of
+    --as-of (default: now)."""
+    if flow is None or events is None:
+        _store_report(flow, as_of, flow_id, fmt, lang, agreement, active_from, templates, strict)
+        return
+    if flow_id is not None:
+        fail("--flow: only for the store's report (without FLOW and EVENTS)")
     parsed_agreement = agreement_or_default(agreement)
     flows = _flows_or_exit(flow, _library(templates))
     messages = read_events(events, strict=strict)
@@ -175,6 +188,21 @@ def report_command(
         entries_from = parse_as_of(active_from) if active_from is not None else None
         result = live_status(messages, parsed_agreement, flows, as_of_us, entries_from)
     _show(result, fmt, lang)
+
+
+def _store_report(
+    flow: str | None,
+    as_of: str | None,
+    flow_id: str | None,
+    fmt: OutputFormat,
+    lang: Language,
+    *file_only: object,
+) -> None:
+    if flow is not None:
+        fail(f"flows report {flow}: give EVENTS too (or neither, for the store's report)")
+    if any(option not in (None, False) for option in file_only):
+        fail("--agreement, --active-from, --templates and --strict apply to FLOW and EVENTS, not to the store")
+    report_from_store(as_of, flow_id, fmt is OutputFormat.json, lang.value)
 
 
 # --- run ----------------------------------------------------------------------------------------
@@ -301,11 +329,12 @@ def run(
 def register(app: typer.Typer) -> None:
     group = typer.Typer(
         name="flows",
-        help="Nurture flows: validate, simulate over history, report, and send due step e-mails.",
+        help="Nurture flows: validate, simulate, report, send due step e-mails; activate them on the store.",
         no_args_is_help=True,
     )
     group.command("check")(check)
     group.command("simulate")(simulate_command)
     group.command("report")(report_command)
     group.command("run")(run)
+    add_store_commands(group)  # activate, deactivate, list, tick: on the store
     app.add_typer(group, name="flows")

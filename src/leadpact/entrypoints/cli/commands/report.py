@@ -1,7 +1,8 @@
-"""``leadpact report waterfall|sla|neglected|attribution|trend EVENTS``: the SPEC §6 reports.
+"""``leadpact report waterfall|sla|neglected|attribution|trend [EVENTS]``: the SPEC §6 reports.
 
-Parse → get the leads → compute → render. Where the leads come from is one function,
-:func:`leads_from_events` (replay an event file); a store-backed source plugs in beside it.
+Parse → get the leads → compute → render. The leads come from an event file
+(:func:`leads_from_events`, a replay) or, without one, from the store
+(:func:`leads_from_the_store`, see :mod:`leadpact.service.reports.store_source`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from leadpact.domain.agreement import Agreement
 from leadpact.domain.messages import Message
 from leadpact.domain.replay import replay
 from leadpact.domain.results import LeadResult
-from leadpact.domain.timeutil import parse_iso, to_us
+from leadpact.domain.timeutil import iso, parse_iso, to_us
 from leadpact.entrypoints.cli.commands.agreement import load_agreement_or_exit
 from leadpact.entrypoints.cli.output import fail, progress
 from leadpact.service.labels import Lang
@@ -65,12 +66,33 @@ class Target(StrEnum):
 # --- options shared by every report (and by ``backtest``) --------------------------------
 
 EventsArg = Annotated[str, typer.Argument(help="Events as JSONL (one message per line); - for stdin.")]
+StoreOrEventsArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="Events as JSONL (one message per line); - for stdin. Omitted: the store (LEADPACT_DATABASE_URL)."
+    ),
+]
 AgreementOpt = Annotated[
     str | None, typer.Option("--agreement", "-a", help="Agreement YAML. Default: the shipped default agreement.")
 ]
 AsOfOpt = Annotated[
     str | None,
     typer.Option("--as-of", help="Report as of this moment (ISO 8601 with offset). Default: the newest event's time."),
+]
+ReportAgreementOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--agreement",
+        "-a",
+        help="Agreement YAML. Default: the shipped default agreement (with the store: its active agreement).",
+    ),
+]
+ReportAsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Report as of this moment (ISO 8601 with offset). Default: the newest event's time (the store: now).",
+    ),
 ]
 FromOpt = Annotated[
     str | None,
@@ -95,6 +117,30 @@ def leads_from_events(
     with progress("Replaying events", total=None):
         result = replay(messages, agreement, as_of_us)
     return list(result.leads.values()), as_of_us
+
+
+def leads_from_the_store(
+    agreement_path: str | None, as_of: str | None, *, touches: bool
+) -> tuple[list[LeadResult], Agreement, int]:
+    """The store's leads (stored states when current, else the stored log replayed), the
+    agreement they were evaluated under, and the as-of moment (default: now)."""
+    from leadpact.entrypoints.cli.commands.db import open_services
+    from leadpact.service.clock import SystemClock
+    from leadpact.service.reports.store_source import leads_from_store
+
+    chosen = load_agreement_or_exit(agreement_path) if agreement_path is not None else None
+    as_of_us = parse_as_of(as_of) if as_of is not None else None
+    services = open_services()
+    try:
+        with progress("Reading the store", total=None):
+            found = leads_from_store(
+                services, SystemClock().now_us(), agreement=chosen, as_of=as_of_us, touches=touches
+            )
+    finally:
+        services.close()
+    if found.source == "replayed":
+        typer.echo(f"(replayed the stored events as of {iso(found.as_of)})", err=True)
+    return found.leads, found.agreement, found.as_of
 
 
 def read_events(events: str, *, strict: bool) -> list[Message]:
@@ -181,7 +227,7 @@ def write_chart(data: dict[str, Any], path: Path, lang: Lang) -> None:
 
 def _run(
     kind: ReportKind,
-    events: str,
+    events: str | None,
     agreement_path: str | None,
     as_of: str | None,
     start: str | None,
@@ -194,11 +240,16 @@ def _run(
     by: Segment | None = None,
     target: Target = Target.customer,
 ) -> None:
-    agreement = agreement_or_default(agreement_path)
-    start_us, end_us = period_bounds(start, end, agreement.zone)
     if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
         fail(f"--chart {chart}: expected a .png or .svg file name")
-    leads, as_of_us = leads_from_events(events, agreement, as_of, strict=strict)
+    if events is None:
+        touches = kind == "attribution" or (by is not None and by.value == "content")
+        leads, agreement, as_of_us = leads_from_the_store(agreement_path, as_of, touches=touches)
+        start_us, end_us = period_bounds(start, end, agreement.zone)
+    else:
+        agreement = agreement_or_default(agreement_path)
+        start_us, end_us = period_bounds(start, end, agreement.zone)
+        leads, as_of_us = leads_from_events(events, agreement, as_of, strict=strict)
     scope = ReportScope.for_agreement(agreement, as_of_us, start_us, end_us)
     report = compute(kind, leads, scope, by=by.value if by else None, target=target.value)
     data = report_json(report)
@@ -213,9 +264,9 @@ def _run(
 
 
 def waterfall(
-    events: EventsArg,
-    agreement: AgreementOpt = None,
-    as_of: AsOfOpt = None,
+    events: StoreOrEventsArg = None,
+    agreement: ReportAgreementOpt = None,
+    as_of: ReportAsOfOpt = None,
     start: FromOpt = None,
     end: ToOpt = None,
     by: Annotated[Segment | None, typer.Option("--by", help="Also split the waterfall by this segment.")] = None,
@@ -230,9 +281,9 @@ def waterfall(
 
 
 def sla(
-    events: EventsArg,
-    agreement: AgreementOpt = None,
-    as_of: AsOfOpt = None,
+    events: StoreOrEventsArg = None,
+    agreement: ReportAgreementOpt = None,
+    as_of: ReportAsOfOpt = None,
     start: FromOpt = None,
     end: ToOpt = None,
     fmt: FormatOpt = TableFormat.table,
@@ -246,9 +297,9 @@ def sla(
 
 
 def neglected(
-    events: EventsArg,
-    agreement: AgreementOpt = None,
-    as_of: AsOfOpt = None,
+    events: StoreOrEventsArg = None,
+    agreement: ReportAgreementOpt = None,
+    as_of: ReportAsOfOpt = None,
     start: FromOpt = None,
     end: ToOpt = None,
     fmt: FormatOpt = TableFormat.table,
@@ -260,9 +311,9 @@ def neglected(
 
 
 def attribution(
-    events: EventsArg,
-    agreement: AgreementOpt = None,
-    as_of: AsOfOpt = None,
+    events: StoreOrEventsArg = None,
+    agreement: ReportAgreementOpt = None,
+    as_of: ReportAsOfOpt = None,
     start: FromOpt = None,
     end: ToOpt = None,
     target: Annotated[Target, typer.Option("--target", help="The stage that counts as converted.")] = Target.customer,
@@ -277,9 +328,9 @@ def attribution(
 
 
 def trend(
-    events: EventsArg,
-    agreement: AgreementOpt = None,
-    as_of: AsOfOpt = None,
+    events: StoreOrEventsArg = None,
+    agreement: ReportAgreementOpt = None,
+    as_of: ReportAsOfOpt = None,
     start: FromOpt = None,
     end: ToOpt = None,
     fmt: FormatOpt = TableFormat.table,
@@ -294,7 +345,7 @@ def trend(
 def register(app: typer.Typer) -> None:
     reports = typer.Typer(
         name="report",
-        help="Reports of SPEC §6 from an event file: waterfall, sla, neglected, attribution, trend.",
+        help="Reports of SPEC §6 from an event file or the store: waterfall, sla, neglected, attribution, trend.",
         no_args_is_help=True,
         rich_markup_mode=None,
     )

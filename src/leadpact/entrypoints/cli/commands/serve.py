@@ -1,4 +1,5 @@
-"""``leadpact serve``: the HTTP API plus the online engine, SLA watch and webhooks."""
+"""``leadpact serve``: the HTTP API plus the online engine, SLA watch and webhooks, and the
+nurture scheduler."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import typer
 
 from leadpact.entrypoints.cli.commands.db import open_services, shown_url
 from leadpact.entrypoints.cli.output import fail
+from leadpact.service.clock import SystemClock
+from leadpact.service.container import Services
 
 
 def serve(
@@ -34,6 +37,8 @@ def serve(
     typer.echo(f"leadpact: store {shown_url(services.settings.database_url)}", err=True)
     typer.echo(f"leadpact: API on http://{host}:{port} (docs: http://{host}:{port}/docs)", err=True)
     typer.echo(f"leadpact: dashboard on http://{host}:{port}/", err=True)
+    typer.echo(f"leadpact: nurture scheduler {_nurture_state(services)}", err=True)
+    services.ingest.limit_lag(services.settings.evaluation_lag_limit, SystemClock())
     child = EvaluatorProcess() if evaluator == "process" else None
     if child is not None:
         in_process = services.ingest.on_stored
@@ -49,6 +54,16 @@ def serve(
     )
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
     services.close()  # reached on a clean exit only: uvicorn re-raises the signal that stopped it
+
+
+def _nurture_state(services: Services) -> str:
+    settings = services.settings
+    smtp = services.nurture.config.smtp
+    reason = services.nurture.idle_reason(SystemClock().now_us())
+    if reason is not None:
+        return f"idle: {reason}"
+    assert smtp is not None
+    return f"every {settings.nurture_interval_seconds:g} s, mail through {smtp.host}:{smtp.port}"
 
 
 def register(app: typer.Typer) -> None:

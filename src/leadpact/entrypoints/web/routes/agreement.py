@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from leadpact.adapters.agreement_yaml import load_agreement_text
 from leadpact.domain.agreement import AgreementError, Problem
+from leadpact.entrypoints.web.forms import refused_form
 from leadpact.entrypoints.web.i18n import Words
 from leadpact.entrypoints.web.pages import error_page, render
 from leadpact.entrypoints.web.state import dashboard
@@ -146,13 +147,9 @@ def agreement_upload(
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     words = Words(viewer.lang)
-    try:
-        check_form(request, viewer.session, csrf_token)
-        require_agreement_admin(viewer.who)
-    except FormExpiredError:
-        return error_page(request, viewer, 403, words("error.form_expired"), back="/agreement")
-    except AccessDeniedError as exc:
-        return error_page(request, viewer, exc.status, words("lead.denied", reason=exc.message), back="/agreement")
+    refused = refused_form(request, viewer, csrf_token, back="/agreement", require=require_agreement_admin)
+    if refused is not None:
+        return refused
     text = yaml
     if file is not None and file.filename:
         raw = file.file.read(MAX_AGREEMENT_BYTES + 1)

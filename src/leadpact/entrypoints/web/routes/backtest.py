@@ -19,12 +19,13 @@ from leadpact.domain.agreement import AgreementError
 from leadpact.domain.messages import MessageError
 from leadpact.entrypoints.web.charts import chart_url, font_for
 from leadpact.entrypoints.web.formatting import Formatter
+from leadpact.entrypoints.web.forms import refused_form
 from leadpact.entrypoints.web.i18n import Words
 from leadpact.entrypoints.web.pages import error_page, period_text, render
 from leadpact.entrypoints.web.state import charts, dashboard
-from leadpact.entrypoints.web.viewer import FormExpiredError, Viewer, ViewerDep, check_form, services_of
+from leadpact.entrypoints.web.viewer import Viewer, ViewerDep, services_of
 from leadpact.service.agreements import UnknownVersionError, VersionConflictError
-from leadpact.service.auth import AGREEMENT_ROLES, AccessDeniedError, require_agreement_admin
+from leadpact.service.auth import AGREEMENT_ROLES, require_agreement_admin
 from leadpact.service.calibration.charts import lift_chart
 from leadpact.service.calibration.words import words_for
 from leadpact.service.dashboard.jobs import Job
@@ -82,10 +83,9 @@ def backtest_start(
     end: Annotated[str, Form(alias="to", max_length=64)] = "",
 ) -> Response:
     words = Words(viewer.lang)
-    try:
-        check_form(request, viewer.session, csrf_token)
-    except FormExpiredError:
-        return error_page(request, viewer, 403, words("error.form_expired"), back="/backtest")
+    refused = refused_form(request, viewer, csrf_token, back="/backtest")
+    if refused is not None:
+        return refused
     service = dashboard(request)
     try:
         text = services_of(request).agreements.get(version).yaml_text
@@ -146,14 +146,9 @@ def calibration_start(
     csrf_token: Annotated[str | None, Form()] = None,
     target: Annotated[str, Form(pattern="^(customer|sql)$")] = "customer",
 ) -> Response:
-    words = Words(viewer.lang)
-    try:
-        check_form(request, viewer.session, csrf_token)
-        require_agreement_admin(viewer.who)
-    except FormExpiredError:
-        return error_page(request, viewer, 403, words("error.form_expired"), back="/backtest")
-    except AccessDeniedError as exc:
-        return error_page(request, viewer, exc.status, words("lead.denied", reason=exc.message), back="/backtest")
+    refused = refused_form(request, viewer, csrf_token, back="/backtest", require=require_agreement_admin)
+    if refused is not None:
+        return refused
     dashboard(request).calibrate(target)
     return RedirectResponse("/backtest#calibration", status_code=303)
 
@@ -167,13 +162,9 @@ def calibration_propose(
 ) -> Response:
     """Store the calibration's proposed agreement as a version and back-test it."""
     words = Words(viewer.lang)
-    try:
-        check_form(request, viewer.session, csrf_token)
-        require_agreement_admin(viewer.who)
-    except FormExpiredError:
-        return error_page(request, viewer, 403, words("error.form_expired"), back="/backtest")
-    except AccessDeniedError as exc:
-        return error_page(request, viewer, exc.status, words("lead.denied", reason=exc.message), back="/backtest")
+    refused = refused_form(request, viewer, csrf_token, back="/backtest", require=require_agreement_admin)
+    if refused is not None:
+        return refused
     service = dashboard(request)
     found = service.jobs.by_id(job)
     if found is None or found.key[0] != "calibration" or found.state != "done":
