@@ -38,6 +38,21 @@ from leadpact.service.lead_changes import LeadChange, prepare, write
 from leadpact.service.round_robin import reassign, settle
 
 
+def _moved_away(log: EventLog, changes: Sequence[LeadChange], rebuild: set[str], watermark: int) -> set[str]:
+    """Those of the leads replayed for a rebuild that lost events since the snapshot.
+
+    A lead queued for a rebuild can be re-linked again between the snapshot and the write
+    (an earlier link arrives late and takes its anonymous events away). That gives it no new
+    event, so the watermark check does not see it, and its flag was already set, so the
+    dequeue cannot tell either; but its events up to the watermark are then fewer than it
+    was replayed from. (Events moving *to* a lead always come with a new event of its own.)"""
+    replayed = [c for c in changes if c.lead_id in rebuild]
+    if not replayed:
+        return set()
+    counts = log.event_counts([c.lead_id for c in replayed], watermark)
+    return {c.lead_id for c in replayed if c.replayed_events != counts.get(c.lead_id, 0)}
+
+
 class EvaluationTransaction:
     """A write transaction in which leads can be (re-)evaluated; see :meth:`OnlineEngine.transaction`."""
 
@@ -201,7 +216,7 @@ class OnlineEngine:
                 return len(ids)  # a new agreement was activated meanwhile: evaluate again
             tokens = LeadStates(conn).tokens(ids)
             valid = [c for c in changes if tokens.get(c.lead_id) == c.token_seen]
-            moved = log.leads_with_events_after(ids, watermark)
+            moved = log.leads_with_events_after(ids, watermark) | _moved_away(log, valid, rebuild, watermark)
             write(conn, [c for c in valid if not c.unchanged], active.agreement, round_robin_now=False)
             settled = {c.lead_id for c in valid} - moved
             log.clear_dirty(sorted(settled & rebuild))  # replayed from the start

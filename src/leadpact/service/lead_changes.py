@@ -72,6 +72,9 @@ class LeadChange:
     previous_row: list[Any] | None = None
     """The ``leads`` row this engine wrote last for the lead (from its in-memory state), so
     only the columns that changed are written; None: write them all."""
+    replayed_events: int | None = None
+    """How many stored events the lead was replayed from (None: its in-memory state was
+    extended instead), so a writer can tell whether events moved away meanwhile."""
 
     def request_changed(self, team: str | None, key: RequestKey) -> None:
         if team is not None and (team not in self.rr_keys or key < self.rr_keys[team]):
@@ -211,6 +214,7 @@ def prepare(
         out.append(change)
         messages = all_messages[lead_id]
         messages.sort(key=_order)
+        change.replayed_events = len(messages)
         machine = LeadMachine(lead_id, compiled_agreement)
         for msg in messages:
             machine.apply(msg)

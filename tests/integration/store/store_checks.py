@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
@@ -13,7 +14,7 @@ from leadpact.config import Settings
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.messages import Message, parse_message
 from leadpact.domain.replay import ReplayResult, replay
-from leadpact.domain.results import lead_to_json
+from leadpact.domain.results import LeadResult, lead_to_json
 from leadpact.service.container import Services, build_services
 from leadpact.service.ingest import validate
 
@@ -49,8 +50,50 @@ def ingest_shuffled(services: Services, objects: Sequence[dict[str, Any]], seed:
     services.engine.run_pending()
 
 
-def reference(objects: Sequence[dict[str, Any]], agreement: Agreement, as_of: int) -> ReplayResult:
-    return replay(parse_all(objects), agreement, as_of)
+@dataclass(frozen=True)
+class Reference:
+    """The reference replay as of a moment, with what it replayed, so the stored scores (as
+    of each lead's last event) can be checked too."""
+
+    result: ReplayResult
+    messages: Sequence[Message]
+    agreement: Agreement
+
+    @property
+    def leads(self) -> dict[str, LeadResult]:
+        return self.result.leads
+
+    @property
+    def as_of(self) -> int:
+        return self.result.as_of
+
+
+def reference(objects: Sequence[dict[str, Any]], agreement: Agreement, as_of: int) -> Reference:
+    return replayed(parse_all(objects), agreement, as_of)
+
+
+def replayed(messages: Sequence[Message], agreement: Agreement, as_of: int) -> Reference:
+    return Reference(replay(messages, agreement, as_of), messages, agreement)
+
+
+def assert_stored_scores(services: Services, expected: Reference) -> None:
+    """Each lead row's fit, engagement, score, hot and last event time equal the reference
+    replay as of that lead's last event (the row holds the scores of its last change)."""
+    with services.store.read() as conn:
+        rows = {
+            row[0]: tuple(row[1:])
+            for row in conn.execute(text("SELECT lead_id, fit, engagement, score, hot, last_event_at FROM leads"))
+        }
+    moments: dict[int, list[str]] = {}
+    for lead_id, lead in expected.leads.items():
+        moments.setdefault(lead.last_event_at or lead.created_at, []).append(lead_id)
+    for moment, lead_ids in moments.items():
+        then = replay(expected.messages, expected.agreement, moment).leads
+        for lead_id in lead_ids:
+            lead = then[lead_id]
+            want = (lead.fit, lead.engagement, lead.score, lead.hot, moment)
+            fit, engagement, score, hot, last_event_at = rows[lead_id]
+            assert (fit, engagement, score, bool(hot), last_event_at) == want, lead_id
 
 
 def stored(services: Services) -> dict[str, dict[str, Any]]:
@@ -101,8 +144,9 @@ def stored(services: Services) -> dict[str, dict[str, Any]]:
     return out
 
 
-def assert_store_matches(services: Services, expected: ReplayResult) -> None:
-    """Stored rows and the as-of view of every lead equal the reference replay."""
+def assert_store_matches(services: Services, expected: Reference) -> None:
+    """Stored rows, their scores and the as-of view of every lead equal the reference replay."""
+    assert_stored_scores(services, expected)
     found = stored(services)
     assert sorted(found) == sorted(expected.leads), "the store and the replay know different leads"
     zone = services.agreements.active().agreement.zone

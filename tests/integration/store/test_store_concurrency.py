@@ -6,14 +6,13 @@ from __future__ import annotations
 import random
 import threading
 
-from store_checks import assert_store_matches, ingest
+from store_checks import assert_store_matches, ingest, replayed
 from store_factories import us
 from store_histories import history
 
 from leadpact.adapters.agreement_yaml import default_agreement
 from leadpact.adapters.store.event_log import EventLog
 from leadpact.domain.messages import MessageError
-from leadpact.domain.replay import replay
 from leadpact.service.actions import ActionRefusedError
 from leadpact.service.container import Services
 from leadpact.service.leads import UnknownLeadError
@@ -92,5 +91,5 @@ def test_concurrent_ingestion_actions_and_evaluation_equal_a_serial_replay(servi
     ids = [m.message_id for m in stored_messages]
     assert len(ids) == len(set(ids)) == len(unique) + len(accepted)  # every update, once
     assert set(accepted) <= set(ids)
-    expected = replay(stored_messages, default_agreement(), max(m.ts for m in stored_messages))
+    expected = replayed(stored_messages, default_agreement(), max(m.ts for m in stored_messages))
     assert_store_matches(services, expected)

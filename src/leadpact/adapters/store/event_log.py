@@ -266,6 +266,17 @@ class EventLog:
         rows = self.raw.fetchall("SELECT lead_id FROM events WHERE id > ?", (event_id,))
         return {lead for (lead,) in rows if lead in wanted}
 
+    def event_counts(self, lead_ids: Sequence[str], up_to: int) -> dict[str, int]:
+        """How many events with an id up to ``up_to`` each of ``lead_ids`` has (absent: none)."""
+        counts: dict[str, int] = {}
+        for part in chunks(lead_ids):
+            where, params = self.raw.in_list("lead_id", part)
+            rows = self.raw.fetchall(
+                f"SELECT lead_id, COUNT(*) FROM events WHERE {where} AND id <= ? GROUP BY lead_id", [*params, up_to]
+            )
+            counts.update((lead, int(count)) for lead, count in rows)
+        return counts
+
     # --- the evaluation queue -----------------------------------------------------------------
     def mark_dirty(self, since: dict[str, int], rebuild: set[str]) -> None:
         plain = [(lead, seq, False) for lead, seq in since.items() if lead not in rebuild]
