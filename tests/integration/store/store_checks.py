@@ -15,6 +15,7 @@ from leadpact.domain.agreement import Agreement
 from leadpact.domain.messages import Message, parse_message
 from leadpact.domain.replay import ReplayResult, replay
 from leadpact.domain.results import LeadResult, lead_to_json
+from leadpact.service import evaluation
 from leadpact.service.container import Services, build_services
 from leadpact.service.ingest import validate
 
@@ -27,6 +28,50 @@ def parse_all(objects: Sequence[dict[str, Any]]) -> list[Message]:
 def ingest(services: Services, objects: Sequence[dict[str, Any]], received_at: int = 0) -> None:
     messages = [validate(obj, default_timestamp=None, allow_actions=True) for obj in objects]
     services.ingest.ingest(messages, received_at)
+
+
+def ingest_during_evaluation(services: Services, objects: Sequence[dict[str, Any]], seed: int) -> int:
+    """Any order and batching, with batches committed *between* the engine's read snapshot and
+    its write (where ingestion really can land, see :mod:`leadpact.service.evaluation`): late
+    events, re-links and new events for the very leads being evaluated. Returns how many
+    batches landed there."""
+    rng = random.Random(seed)
+    shuffled = list(objects)
+    rng.shuffle(shuffled)
+    batches: list[Sequence[dict[str, Any]]] = []
+    position = 0
+    while position < len(shuffled):
+        size = rng.choice([1, 2, 3, 8])
+        batches.append(shuffled[position : position + size])
+        position += size
+    waiting: list[Sequence[dict[str, Any]]] = []
+    landed = 0
+    real_prepare = evaluation.prepare
+
+    def prepare_then_ingest(*args: Any, **kwargs: Any) -> Any:
+        nonlocal landed
+        changes = real_prepare(*args, **kwargs)
+        if waiting:
+            ingest(services, waiting.pop())
+            landed += 1
+        return changes
+
+    evaluation.prepare = prepare_then_ingest  # type: ignore[assignment]
+    try:
+        for batch in batches:
+            if rng.random() < 0.5:
+                waiting.append(batch)
+                services.engine.run_pending(max_chunks=1)
+                while waiting:  # nothing was queued to evaluate: it lands now
+                    ingest(services, waiting.pop())
+            else:
+                ingest(services, batch)
+                if rng.random() < 0.3:
+                    services.engine.run_pending(max_chunks=rng.randint(1, 2))
+    finally:
+        evaluation.prepare = real_prepare  # type: ignore[assignment]
+    services.engine.run_pending()
+    return landed
 
 
 def ingest_shuffled(services: Services, objects: Sequence[dict[str, Any]], seed: int) -> None:

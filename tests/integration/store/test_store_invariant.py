@@ -8,7 +8,16 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from store_checks import assert_store_matches, empty_store, ingest, ingest_shuffled, make_services, parse_all, reference
+from store_checks import (
+    assert_store_matches,
+    empty_store,
+    ingest,
+    ingest_during_evaluation,
+    ingest_shuffled,
+    make_services,
+    parse_all,
+    reference,
+)
 from store_histories import history
 
 from leadpact.adapters.agreement_yaml import default_agreement
@@ -57,4 +66,16 @@ def test_any_generated_history_in_any_order_matches_replay(services: Services, s
     empty_store(services)
     objects = history(seed, leads=random.Random(seed).randint(2, 8), events_per_lead=8)
     ingest_shuffled(services, objects, order)
+    assert_store_matches(services, reference(objects, default_agreement(), _as_of(objects)))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), order=st.integers(0, 10_000))
+def test_events_landing_between_the_engines_snapshot_and_write_still_match_replay(
+    services: Services, seed: int, order: int
+) -> None:
+    empty_store(services)
+    objects = history(seed, leads=random.Random(seed).randint(2, 6), events_per_lead=8)
+    landed = ingest_during_evaluation(services, objects, order)
+    assert landed > 0
     assert_store_matches(services, reference(objects, default_agreement(), _as_of(objects)))
