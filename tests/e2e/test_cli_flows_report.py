@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from nurture_history import nurture_history
 
 from leadpact.adapters.flow_yaml import example_flow_path
 from leadpact.config import Settings
+from leadpact.domain.messages import Message
 from leadpact.domain.timeutil import parse_iso, to_us
 from leadpact.service.container import build_services
 from leadpact.service.ingest import validate
@@ -28,28 +30,10 @@ from leadpact.service.nurture.store_report import FlowReportService
 LEADPACT = Path(sys.executable).with_name("leadpact")
 ACTIVATED = "2026-01-01T00:00:00+09:00"
 AS_OF = "2026-01-20T12:00:00+09:00"
-MAIL = {"flow": "whitepaper_webinar", "flow_version": "1", "run": 1, "step": "invite"}
 
 
-def _msg(kind: str, user: str, at: str, n: int, **fields: Any) -> dict[str, Any]:
-    return {"type": kind, "messageId": f"{user}-{n}", "timestamp": at, "userId": user, **fields}
-
-
-def history() -> list[dict[str, Any]]:
-    staff = {"job_level": "staff", "employees": 50}
-    out: list[dict[str, Any]] = []
-    for user, minute in (("n1", 1), ("n2", 2)):
-        out += [
-            _msg("identify", user, "2026-01-05T09:00:00+09:00", 1, traits={**staff, "email": f"{user}@x.example"}),
-            _msg("track", user, "2026-01-05T11:00:00+09:00", 2, event="Whitepaper Downloaded"),
-            _msg("track", user, f"2026-01-13T09:0{minute}:00+09:00", 3, event="Email Sent", properties=MAIL),
-        ]
-    return [
-        *out,
-        _msg("track", "n1", "2026-01-13T10:00:00+09:00", 4, event="Email Opened", properties=MAIL),
-        _msg("track", "n1", "2026-01-13T10:01:00+09:00", 5, event="Email Link Clicked", properties=MAIL),
-        _msg("track", "n1", "2026-01-15T15:00:00+09:00", 6, event="Webinar Attended"),
-    ]
+def _validated() -> list[Message]:
+    return [validate(o, default_timestamp=None, allow_actions=False) for o in nurture_history()]
 
 
 @pytest.fixture(scope="module")
@@ -63,13 +47,13 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Pat
         now = to_us(parse_iso(ACTIVATED))
         services.flows.upload(example_flow_path().read_text(encoding="utf-8"), "whitepaper_webinar.yaml", "mkt", now)
         services.flows.activate("whitepaper_webinar", "1", "mkt", now)
-        services.ingest.ingest([validate(obj, default_timestamp=None, allow_actions=False) for obj in history()], now)
+        services.ingest.ingest(_validated(), now)
         reports = FlowReportService(services.store, services.agreements, services.flows.active_flows, background=False)
         expected = reports.at(to_us(parse_iso(AS_OF))).to_json("ja")
     finally:
         services.close()
     events = root / "events.jsonl"
-    events.write_text("".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in history()), encoding="utf-8")
+    events.write_text("".join(json.dumps(o, ensure_ascii=False) + "\n" for o in nurture_history()), encoding="utf-8")
     return {**os.environ, "LEADPACT_DATABASE_URL": url}, events, expected
 
 
@@ -138,7 +122,7 @@ def test_a_stopped_flow_is_reported_up_to_its_stop_marked_stopped(tmp_path: Path
         now = to_us(parse_iso(ACTIVATED))
         services.flows.upload(example_flow_path().read_text(encoding="utf-8"), "whitepaper_webinar.yaml", "mkt", now)
         services.flows.activate("whitepaper_webinar", "1", "mkt", now)
-        services.ingest.ingest([validate(obj, default_timestamp=None, allow_actions=False) for obj in history()], now)
+        services.ingest.ingest(_validated(), now)
         services.flows.deactivate("whitepaper_webinar", "mkt_sato", to_us(parse_iso("2026-01-14T00:00:00+09:00")))
         reports = FlowReportService(
             services.store, services.agreements, services.flows.reported_flows, background=False

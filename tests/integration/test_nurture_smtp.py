@@ -8,19 +8,16 @@ a public holiday in Japan.
 from __future__ import annotations
 
 import copy
-import email
-import email.policy
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from aiosmtpd.controller import Controller
+from nurture_history import JANE, TARO
+from smtp_inbox import Inbox, html_of, smtp_server, text_of
 from typer.testing import CliRunner
 
 from leadpact.adapters.agreement_yaml import default_agreement_text
@@ -90,16 +87,6 @@ def track(user: str, event: str, when: str) -> Json:
     return {"type": "track", "messageId": f"{event}:{user}:{when}", "timestamp": when, "userId": user, "event": event}
 
 
-TARO = {
-    "email": "taro@buyer.example",
-    "name": "山田 太郎",
-    "company": "買い手株式会社",
-    "job_level": "staff",
-    "employees": 50,
-}
-JANE = {"email": "jane@corp.example", "name": "Jane Doe", "first_name": "Jane", "language": "en", "employees": 50}
-
-
 def nurture_agreement() -> Agreement:
     """The default agreement plus 20 points for a reached nurture goal (docs/nurture.md)."""
     data = copy.deepcopy(yaml.safe_load(default_agreement_text()))
@@ -112,52 +99,10 @@ def nurture_agreement() -> Agreement:
 # --- the SMTP server --------------------------------------------------------------------------
 
 
-@dataclass
-class Inbox:
-    """What the server received, and what it should answer next."""
-
-    received: list[EmailMessage] = field(default_factory=list)
-    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
-    data_replies: list[str] = field(default_factory=list)
-    """Replies to the next DATA commands, in order; then 250."""
-    refused_recipients: set[str] = field(default_factory=set)
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any) -> str:
-        if address in self.refused_recipients:
-            return "550 5.1.1 No such user"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.data_replies:
-            return self.data_replies.pop(0)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.received.append(message)
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        return "250 Message accepted"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.received if address in str(m["To"])]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+    with smtp_server() as inbox:
+        yield inbox, inbox.port
 
 
 # --- the world: an event log, an outbox file, runs at given moments ------------------------------
@@ -229,18 +174,6 @@ def world(smtp: tuple[Inbox, int], tmp_path: Path) -> Iterator[World]:
 
 def downloaded(world: World, user: str = "u1", traits: dict[str, Any] | None = None) -> None:
     world.log += [identify(user, at(1, 5, 10), **(traits or TARO)), track(user, "Whitepaper Downloaded", at(1, 5, 11))]
-
-
-def text_of(message: EmailMessage) -> str:
-    part = message.get_body(("plain",))
-    assert part is not None
-    return str(part.get_content())  # type: ignore[attr-defined]
-
-
-def html_of(message: EmailMessage) -> str:
-    part = message.get_body(("html",))
-    assert part is not None
-    return str(part.get_content())  # type: ignore[attr-defined]
 
 
 def links_in(text: str, kind: str) -> list[str]:

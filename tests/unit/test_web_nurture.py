@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from nurture_history import MAIL, msg, nurture_history
 from test_web_support import Site, WebClient, build_site, signed_in
 
 from leadpact.adapters.flow_yaml import example_flow_path, load_flow
@@ -27,28 +28,6 @@ from leadpact.service.nurture.store_report import FlowReportService, FlowsProvid
 
 FLOW = load_flow(example_flow_path())
 ACTIVE = (ActiveFlow(FLOW, active_from=to_us(parse_iso("2026-01-01T00:00:00+09:00"))),)
-MAIL = {"flow": "whitepaper_webinar", "flow_version": "1", "run": 1, "step": "invite"}
-
-
-def _msg(kind: str, user: str, at: str, n: int, **fields: Any) -> dict[str, Any]:
-    return {"type": kind, "messageId": f"{user}-{n}", "timestamp": at, "userId": user, **fields}
-
-
-def nurture_history() -> list[dict[str, Any]]:
-    staff = {"job_level": "staff", "employees": 50}
-    out: list[dict[str, Any]] = []
-    for user, minute in (("n1", 1), ("n2", 2)):
-        out += [
-            _msg("identify", user, "2026-01-05T09:00:00+09:00", 1, traits={**staff, "email": f"{user}@x.example"}),
-            _msg("track", user, "2026-01-05T11:00:00+09:00", 2, event="Whitepaper Downloaded"),
-            _msg("track", user, f"2026-01-13T09:0{minute}:00+09:00", 3, event="Email Sent", properties=MAIL),
-        ]
-    out += [
-        _msg("track", "n1", "2026-01-13T10:00:00+09:00", 4, event="Email Opened", properties=MAIL),
-        _msg("track", "n1", "2026-01-13T10:01:00+09:00", 5, event="Email Link Clicked", properties=MAIL),
-        _msg("track", "n1", "2026-01-15T15:00:00+09:00", 6, event="Webinar Attended"),
-    ]
-    return out
 
 
 def with_flows(site: Site, flows: Sequence[ActiveFlow] = ACTIVE) -> FlowReportService:
@@ -201,7 +180,7 @@ def test_page_views_evaluate_nothing_when_nothing_changed(site: Site) -> None:
     for _ in range(3):
         client.get("/nurture")
     assert reports.evaluated == evaluated
-    site.ingest([_msg("track", "n2", "2026-01-16T10:00:00+09:00", 7, event="Email Opened", properties=MAIL)])
+    site.ingest([msg("track", "n2", "2026-01-16T10:00:00+09:00", 7, event="Email Opened", properties=MAIL)])
     rows = _rows(client.get("/nurture").text)
     assert reports.evaluated == evaluated + 1, "only the lead with a new event"
     assert rows["invite"]["opened"] == "2"
@@ -282,7 +261,7 @@ def test_a_page_view_does_not_wait_for_a_slow_first_report(site: Site) -> None:
     assert done.fresh and done.report is not None
     assert done.report.stats[0].entered == 2
     release.clear()
-    site.ingest([_msg("track", "n2", "2026-01-16T10:00:00+09:00", 7, event="Email Opened", properties=MAIL)])
+    site.ingest([msg("track", "n2", "2026-01-16T10:00:00+09:00", 7, event="Email Opened", properties=MAIL)])
     meanwhile = reports.view(now + 1, wait_seconds=0)
     assert (meanwhile.report, meanwhile.fresh) == (done.report, False)
     release.set()

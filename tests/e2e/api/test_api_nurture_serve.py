@@ -8,18 +8,13 @@ the activation). The test waits for the mail on a condition with a deadline; it 
 
 from __future__ import annotations
 
-import email
-import email.policy
-import threading
 from collections.abc import Iterator
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
-from api_server import Hooks, Server, free_port, make_server
+from api_server import Hooks, Server, make_server
+from smtp_inbox import Inbox, smtp_server
 
 FLOW = """\
 id: welcome
@@ -31,35 +26,10 @@ steps:
 """
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.received: list[EmailMessage] = []
-        self.arrived = threading.Condition()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        with self.arrived:
-            self.received.append(message)
-            self.arrived.notify_all()
-        return "250 Message accepted"
-
-    def wait_for(self, count: int, timeout: float = 60) -> list[EmailMessage]:
-        with self.arrived:
-            self.arrived.wait_for(lambda: len(self.received) >= count, timeout)
-            return list(self.received)
-
-
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
+    with smtp_server() as handler:
+        yield handler, handler.port
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from nurture_history import JANE, TARO
 from smtp_inbox import Inbox, html_of, smtp_server, text_of
 from sqlalchemy import text
 from store_checks import make_services
@@ -52,14 +53,6 @@ steps:
   - wait: {days: 3}
   - {id: second, send_email: case_study}
 """
-TARO = {
-    "email": "taro@buyer.example",
-    "name": "山田 太郎",
-    "company": "買い手株式会社",
-    "job_level": "staff",
-    "employees": 50,
-}
-JANE = {"email": "jane@corp.example", "name": "Jane Doe", "first_name": "Jane", "language": "en", "employees": 50}
 
 
 def at(month: int, day: int, hour: int = 0, minute: int = 0) -> int:

@@ -1,0 +1,38 @@
+"""Nurture test data shared across layers: two recipients (Japanese and English), and the small
+history the flow-report tests use — two staff leads download the whitepaper and get the
+webinar invite; one opens it, clicks and attends (the flow's goal)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TARO = {
+    "email": "taro@buyer.example",
+    "name": "山田 太郎",
+    "company": "買い手株式会社",
+    "job_level": "staff",
+    "employees": 50,
+}
+JANE = {"email": "jane@corp.example", "name": "Jane Doe", "first_name": "Jane", "language": "en", "employees": 50}
+MAIL = {"flow": "whitepaper_webinar", "flow_version": "1", "run": 1, "step": "invite"}
+
+
+def msg(kind: str, user: str, at: str, n: int, **fields: Any) -> dict[str, Any]:
+    return {"type": kind, "messageId": f"{user}-{n}", "timestamp": at, "userId": user, **fields}
+
+
+def nurture_history() -> list[dict[str, Any]]:
+    staff = {"job_level": "staff", "employees": 50}
+    out: list[dict[str, Any]] = []
+    for user, minute in (("n1", 1), ("n2", 2)):
+        out += [
+            msg("identify", user, "2026-01-05T09:00:00+09:00", 1, traits={**staff, "email": f"{user}@x.example"}),
+            msg("track", user, "2026-01-05T11:00:00+09:00", 2, event="Whitepaper Downloaded"),
+            msg("track", user, f"2026-01-13T09:0{minute}:00+09:00", 3, event="Email Sent", properties=MAIL),
+        ]
+    out += [
+        msg("track", "n1", "2026-01-13T10:00:00+09:00", 4, event="Email Opened", properties=MAIL),
+        msg("track", "n1", "2026-01-13T10:01:00+09:00", 5, event="Email Link Clicked", properties=MAIL),
+        msg("track", "n1", "2026-01-15T15:00:00+09:00", 6, event="Webinar Attended"),
+    ]
+    return out
