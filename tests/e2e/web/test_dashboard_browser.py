@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 from web_server import NOW, WebServer
 
@@ -56,10 +57,22 @@ def shot(page: Any, screenshots: Path, name: str) -> None:
     deadline = (
         time.monotonic() + 120
     )  # a ceiling, not a timing check; wait_for_function would need eval, which the page's CSP forbids
-    while not page.evaluate(loaded):
+    while not _images_loaded(page, loaded):
         assert time.monotonic() < deadline, "a chart image did not load"
         page.wait_for_timeout(100)
     page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+
+
+def _images_loaded(page: Any, loaded: str) -> bool:
+    """Whether every image has arrived; False while a page that shows figures still being
+    updated reloads itself (it is designed to), so the next look is at the new page."""
+    try:
+        return bool(page.evaluate(loaded))
+    except PlaywrightError as exc:
+        if "context was destroyed" not in str(exc):
+            raise
+        page.wait_for_load_state()
+        return False
 
 
 def waterfall_on_page(page: Any) -> dict[str, dict[str, str]]:
