@@ -4,7 +4,14 @@ recorded as an ``action`` message in the log, so a replay reproduces it.
 An action the lifecycle refuses (wrong stage) is answered with the reason and stores
 nothing: it is replayed on the lead's current history plus the action before anything is
 written, under the store's write lock so nothing can change in between. The actor is the
-caller's own user; the time is the request's receive time.
+caller's own user; the time is the request's receive time — but never earlier than an action
+already recorded on the lead: two requests racing for the lock (two people accepting the same
+lead) are decided in the order they were recorded, so an action answered "done" is never
+turned into a refusal by one that was received a moment earlier and recorded after it.
+
+A retry with the same ``messageId`` is answered as done without storing anything again; a
+``messageId`` that already names a different message (another lead, another action) is
+refused instead of silently ignored.
 """
 
 from __future__ import annotations
@@ -60,6 +67,16 @@ def check_fields(action: str, properties: Mapping[str, Any]) -> None:
         raise problem
 
 
+def _same_action(recorded: Message, msg: Message) -> bool:
+    """Whether a stored message is this action again (a retry), by what identifies it."""
+    return (recorded.type, recorded.user_id, recorded.action, recorded.actor_id) == (
+        "action",
+        msg.user_id,
+        msg.action,
+        msg.actor_id,
+    )
+
+
 class ActionService:
     def __init__(self, engine: OnlineEngine) -> None:
         self.engine = engine
@@ -93,15 +110,19 @@ class ActionService:
         )
         with self.engine.transaction() as tx:
             log = EventLog(tx.conn)
-            if log.existing_message_ids([msg.message_id]):
+            recorded = log.message_by_id(msg.message_id)
+            if recorded is not None:
+                if not _same_action(recorded, msg):
+                    raise ActionRefusedError(f"messageId {msg.message_id!r} already records a different message")
                 return ActionOutcome(msg.message_id, stored=False)
             tx.flush([lead_id])
             if action != "create_sgl" and not LeadQueries(tx.conn).exists(lead_id):
                 raise UnknownLeadError(lead_id)
             history = log.lead_messages([lead_id])[lead_id]
+            msg.ts = max([now, *(m.ts for m in history if m.type == "action")])
             msg.seq = log.next_id()
             machine, _ = run_machine(
-                lead_id, [*history, msg], tx.agreement, max(now, *(m.ts for m in history)) if history else now
+                lead_id, [*history, msg], tx.agreement, max([msg.ts, *(m.ts for m in history)])
             )
             refused = next((e for e in (machine.errors if machine else ()) if e.message_id == msg.message_id), None)
             if machine is None or refused is not None:

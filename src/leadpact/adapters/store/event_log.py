@@ -136,6 +136,11 @@ class EventLog:
             found.update(row[0] for row in self.raw.fetchall(f"SELECT message_id FROM events WHERE {where}", params))
         return found
 
+    def message_by_id(self, message_id: str) -> Message | None:
+        """The stored message with this ``messageId`` (None: not stored)."""
+        rows = self.raw.fetchall(f"SELECT {_READ_COLUMNS} FROM events WHERE message_id = ?", (message_id,))
+        return _message(rows[0]) if rows else None
+
     def next_id(self) -> int:
         """The next arrival number (only meaningful under the write lock)."""
         return int(self.raw.fetchall("SELECT COALESCE(MAX(id), 0) FROM events")[0][0]) + 1
