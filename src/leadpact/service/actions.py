@@ -121,9 +121,7 @@ class ActionService:
             history = log.lead_messages([lead_id])[lead_id]
             msg.ts = max([now, *(m.ts for m in history if m.type == "action")])
             msg.seq = log.next_id()
-            machine, _ = run_machine(
-                lead_id, [*history, msg], tx.agreement, max([msg.ts, *(m.ts for m in history)])
-            )
+            machine, _ = run_machine(lead_id, [*history, msg], tx.agreement, max([msg.ts, *(m.ts for m in history)]))
             refused = next((e for e in (machine.errors if machine else ()) if e.message_id == msg.message_id), None)
             if machine is None or refused is not None:
                 raise ActionRefusedError(refused.reason if refused else "the action would not create the lead")

@@ -10,11 +10,12 @@ and the agreement's criterion at the moment it entered MQL and SQL).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import tzinfo
-from typing import Any
+from typing import Any, Final
 
 from leadpact.domain.agreement import Agreement
+from leadpact.domain.conditions import Condition
 from leadpact.domain.lead_replay import LeadMachine
 from leadpact.domain.messages import BANT_ITEMS, Message
 from leadpact.domain.replay import compiled
@@ -24,7 +25,10 @@ from leadpact.domain.timeutil import iso
 from leadpact.service.labels import Lang
 from leadpact.service.render.conditions import describe_condition
 
-PROFILE_TRAITS = ("name", "first_name", "last_name", "email", "phone", "title", "job_level", "department", "company")
+PROFILE_FIRST = ("name", "first_name", "last_name", "email", "phone", "title", "job_level", "department", "company")
+"""Who the person is comes first in a profile; the rest of what is known follows by name."""
+DERIVED_TRAITS = frozenset({"email_domain"})
+"""Traits the engine derives for conditions; the profile shows what they come from instead."""
 
 
 def run_machine(
@@ -109,7 +113,7 @@ def qualification(
             "at": iso(entry.at, zone),
             "actor": {"id": entry.actor_id, "role": entry.actor_role},
             "agreement_version": entry.agreement_version,
-            "criterion": describe_condition(criterion, lang) if criterion is not None else None,
+            "criterion": _criterion_text(stage, criterion, by_id.get(entry.cause), lang),
             "cause": describe_message(by_id.get(entry.cause)) or {"message_id": entry.cause},
         }
         if snapshot is not None:
@@ -125,10 +129,32 @@ def qualification(
     return out
 
 
+SGL_QUALIFICATION: Final[Mapping[Lang, str]] = {
+    "ja": "営業が作成したリード（SGL）: SQL から始まります",
+    "en": "created by sales as a sales-generated lead (SGL): it starts at SQL",
+}
+
+
+def _criterion_text(stage: str, criterion: Condition | None, cause: Message | None, lang: Lang) -> str | None:
+    """The criterion the lead met — or, for an SGL, that sales created it at SQL (the SQL
+    criterion played no part)."""
+    if stage == "sql" and cause is not None and cause.action == "create_sgl":
+        return SGL_QUALIFICATION[lang]
+    return describe_condition(criterion, lang) if criterion is not None else None
+
+
 def bant_status(result: LeadResult) -> dict[str, bool]:
     confirmed = set(result.bant)
     return {item: item in confirmed for item in BANT_ITEMS}
 
 
+def profile_keys(traits: Mapping[str, Any]) -> list[str]:
+    """The traits of a profile in reading order: who, then the rest alphabetically."""
+    first = [key for key in PROFILE_FIRST if key in traits]
+    return first + sorted(key for key in traits if key not in PROFILE_FIRST and key not in DERIVED_TRAITS)
+
+
 def profile(result: LeadResult) -> dict[str, Any]:
-    return {key: result.traits[key] for key in PROFILE_TRAITS if key in result.traits}
+    """Everything known about the person (industry, size, country included: a lead without a
+    company record would otherwise reach sales without them)."""
+    return {key: result.traits[key] for key in profile_keys(result.traits)}

@@ -14,6 +14,7 @@ from leadpact.domain.messages import BANT_ITEMS, Message
 from leadpact.domain.timeutil import iso, parse_iso, to_us
 from leadpact.entrypoints.web.formatting import Formatter
 from leadpact.entrypoints.web.i18n import Words
+from leadpact.service.handoff import profile_keys
 
 ACTION_ORDER: Final = (
     "accept",
@@ -32,8 +33,6 @@ PRIMARY: Final = frozenset({"accept", "open_opportunity", "win"})
 DANGER: Final = frozenset({"reject", "recycle", "lose", "disqualify"})
 TIMELINE_SHOWN: Final = 60
 TIMELINE_MAX: Final = 2000
-_PROFILE_FIRST: Final = ("name", "email", "title", "job_level", "department", "company", "phone")
-_HIDDEN_TRAITS: Final = frozenset({"email_domain"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +99,7 @@ def decay_text(agreement: Agreement, words: Words, fmt: Formatter) -> str | None
 
 def profile(traits: Mapping[str, Any], words: Words) -> list[tuple[str, str]]:
     """Traits in a reading order (who, then the rest alphabetically), coded values named."""
-    keys = [k for k in _PROFILE_FIRST if k in traits] + sorted(
-        k for k in traits if k not in _PROFILE_FIRST and k not in _HIDDEN_TRAITS
-    )
-    return [(key, words.trait_value(key, _text(traits[key]))) for key in keys]
+    return [(key, words.trait_value(key, _text(traits[key]))) for key in profile_keys(traits)]
 
 
 def _text(value: Any) -> str:
