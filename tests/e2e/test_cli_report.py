@@ -119,6 +119,24 @@ def test_waterfall_json_has_the_hand_computed_numbers(events, tmp_path):
     assert (overall["disqualified"], data["by_origin"]["sales"]["leads"]) == (1, 1)
     owners = {(r["from"], r["owner"]) for r in data["responsibility"]}
     assert {("mql", "marketing"), ("sal", "inside_sales"), ("sql", "field_sales")} <= owners
+    gate = data["responsibility"][0]
+    assert (gate["from"], gate["exit_reasons"]) == (
+        "lead",
+        [{"reason": "(exclusion rule)", "rule": "student", "count": 1}],
+    )
+
+
+def test_an_exclusion_gate_exit_shows_the_gate_and_its_rule(tmp_path):
+    rival = {"type": "identify", "messageId": "x1", "timestamp": "2026-01-07T09:00:00+09:00", "userId": "X",
+             "traits": {"email": "x@rival.example"}}  # fmt: skip
+    events = tmp_path / "rival.jsonl"
+    events.write_text(json.dumps(rival) + "\n", encoding="utf-8")
+    data = _json(leadpact("report", "waterfall", str(events), "-f", "json", cwd=tmp_path))
+    assert data["responsibility"][0]["exit_reasons"] == [
+        {"reason": "(exclusion rule)", "rule": "competitor", "count": 1}
+    ]
+    table = leadpact("report", "waterfall", str(events), "--lang", "en", cwd=tmp_path)
+    assert "(exclusion rule) competitor" in table.stdout
 
 
 def test_sla_report_lists_the_neglected_leads(events, tmp_path):
@@ -131,8 +149,9 @@ def test_sla_report_lists_the_neglected_leads(events, tmp_path):
     assert neglected == [
         ("u3", "first_contact", "is_kato", 156.0, 5),
         ("u2", "meeting", "is_ito", 132.0, 4),
-        ("u5", "meeting", None, 12.0, 1),
+        ("u5", "meeting", "(unassigned)", 12.0, 1),  # as on its per-person row
     ]
+    assert ("meeting", "(unassigned)") in {(r["sla"], r["person"]) for r in data["by_person"]}
 
 
 @pytest.mark.slow
@@ -166,7 +185,7 @@ def test_csv_output_parses_as_one_table(events, tmp_path):
     result = leadpact("report", "neglected", str(events), "--as-of", AS_OF, "-f", "csv", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert [r["lead_id"] for r in rows] == ["u3", "u2", "u5"]
+    assert [(r["lead_id"], r["person"]) for r in rows] == [("u3", "is_kato"), ("u2", "is_ito"), ("u5", "(unassigned)")]
     assert rows[0]["deadline"] == "2026-01-13T23:59:59.999999+09:00"
 
 
@@ -198,6 +217,25 @@ def test_backtest_reports_leads_not_handed_over_and_refused_actions(events, tmp_
     ]  # fmt: skip
     assert (data["current"]["mql"], data["proposed"]["mql"]) == (3, 2)
     assert "Agreement back-test" in chart.read_text(encoding="utf-8")
+
+
+def test_backtest_csv_is_one_table_of_summary_weeks_and_changed_leads(events, tmp_path):
+    current = _agreement_file(tmp_path)
+    proposed = tmp_path / "proposed.yaml"
+    proposed.write_text(default_agreement_text().replace("score_gte: 50", "score_gte: 60"), encoding="utf-8")
+    result = leadpact("backtest", current, str(proposed), str(events), "--as-of", AS_OF, "-f", "csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    mql = next(r for r in rows if (r["section"], r["metric"]) == ("summary", "mql"))
+    assert (mql["current"], mql["proposed"], mql["difference"]) == ("3", "2", "-1")
+    assert [(r["lead_id"], r["change"]) for r in rows if r["section"] == "lead_changes"] == [("u1", "not_at_all")]
+    assert {r["section"] for r in rows} == {
+        "summary",
+        "weeks",
+        "sla_load",
+        "lead_changes",
+        "refused_under_proposed_only",
+    }
 
 
 @pytest.mark.slow
@@ -247,6 +285,37 @@ def test_missing_events_file_exits_2(tmp_path):
     assert "nope.jsonl: no such events file" in result.stderr
 
 
+def test_a_directory_given_as_events_is_named_a_directory(tmp_path):
+    (tmp_path / "adir").mkdir()
+    result = leadpact("report", "sla", "adir", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "adir: is a directory, expected an events file (JSONL)" in result.stderr
+
+
+def _agreement_file(tmp_path: Path) -> str:
+    path = tmp_path / "agreement.yaml"
+    path.write_text(default_agreement_text(), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "skipped"),
+    [(b"", "0 lines"), (b"\x89PNG\r\n\x1a\n\x00\xff\xfe", "1 line"), (b"lead_id,stage\nu1,mql\n", "2 lines")],
+    ids=["empty", "binary", "csv"],
+)
+def test_a_file_without_valid_events_exits_2_naming_it(tmp_path, content, skipped):
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(content)
+    expected = f"{events}: no valid events ({skipped} skipped); nothing to report"
+    report = leadpact("report", "waterfall", str(events), "-f", "json", cwd=tmp_path)
+    assert (report.returncode, report.stdout) == (2, "")
+    assert expected in report.stderr
+    agreement = _agreement_file(tmp_path)
+    backtest = leadpact("backtest", agreement, agreement, str(events), "-f", "json", cwd=tmp_path)
+    assert (backtest.returncode, backtest.stdout) == (2, "")
+    assert expected in backtest.stderr
+
+
 @pytest.mark.slow
 def test_japanese_chart_falls_back_to_english_without_a_japanese_font(events, tmp_path):
     # Without fontconfig on the PATH no Japanese font can be found: labels switch to English.
@@ -274,4 +343,4 @@ def test_reports_read_the_store_when_no_event_file_is_given(events, tmp_path):
     replayed = leadpact("report", "waterfall", "--as-of", earlier, "-f", "json", cwd=tmp_path, env=env)
     from_file = leadpact("report", "waterfall", str(events), "--as-of", earlier, "-f", "json", cwd=tmp_path)
     assert _json(replayed) == _json(from_file)
-    assert "replayed the stored events" in replayed.stderr
+    assert f"(replayed the stored events as of {earlier})" in replayed.stderr  # the agreement's timezone

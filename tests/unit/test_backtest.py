@@ -15,6 +15,8 @@ Fit of the "director at a 500-person software company" persona: 15 + 10 + 10 = 3
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import pytest
@@ -24,6 +26,7 @@ from leadpact.domain.messages import Message, parse_message
 from leadpact.domain.timeutil import US_PER_HOUR, parse_iso, to_us
 from leadpact.service.backtest import backtest
 from leadpact.service.reports.render_backtest import backtest_json, backtest_markdown, backtest_text
+from leadpact.service.reports.render_backtest_csv import BACKTEST_COLUMNS, backtest_csv
 
 BIG = {"job_level": "director", "industry": "software", "employees": 500}
 SMALL = {"job_level": "staff", "industry": "retail", "employees": 50}
@@ -166,3 +169,55 @@ def test_markdown_has_the_summary_and_the_changed_leads(lang):
     assert "| L3 |" in text
     assert ("not at all" if lang == "en" else "引き渡されない") in text
     assert ("Refused actions" if lang == "en" else "拒否された操作") in text
+
+
+def _csv_rows() -> list[dict[str, str]]:
+    report = backtest(_messages(), default_agreement(), PROPOSED, AS_OF)
+    return list(csv.DictReader(io.StringIO(backtest_csv(report))))
+
+
+def test_csv_is_one_table_with_a_section_column_in_the_json_order():
+    sections = [row["section"] for row in _csv_rows()]
+    assert list(dict.fromkeys(sections)) == [
+        "summary", "weeks", "sla_load", "lead_changes", "refused_under_proposed_only",
+    ]  # fmt: skip
+    assert sections.count("summary") == 8 and sections.count("weeks") == 2 and sections.count("sla_load") == 6
+
+
+def test_csv_summary_has_both_sides_and_the_difference():
+    summary = {row["metric"]: row for row in _csv_rows() if row["section"] == "summary"}
+    assert list(summary) == [
+        "mql", "mql_leads", "converted_to_sql", "converted_to_customer", "mql_to_sql", "mql_to_customer",
+        "sla_clocks", "refused_actions",
+    ]  # fmt: skip
+    assert (summary["mql"]["current"], summary["mql"]["proposed"], summary["mql"]["difference"]) == ("4", "3", "-1")
+    rate = summary["mql_to_sql"]
+    assert (rate["current"], rate["proposed"], rate["difference"]) == ("0.5", "0.666667", "0.166667")
+
+
+def test_csv_lists_weeks_load_changed_leads_and_refused_actions():
+    rows = _csv_rows()
+    weeks = [
+        (r["week"], r["iso_week"], r["current"], r["proposed"], r["difference"])
+        for r in rows
+        if r["section"] == "weeks"
+    ]
+    assert weeks == [("2026-02-02", "2026-W06", "4", "2", "-2"), ("2026-02-09", "2026-W07", "0", "1", "1")]
+    load = next(r for r in rows if r["section"] == "sla_load" and r["owner"] == "field_sales")
+    assert (load["week"], load["current"], load["proposed"], load["difference"]) == ("2026-02-02", "3", "3", "0")
+    l3 = next(r for r in rows if r["section"] == "lead_changes" and r["lead_id"] == "L3")
+    assert (l3["change"], l3["current_mql_at"], l3["proposed_mql_at"], l3["shift_hours"]) == (
+        "not_at_all", "2026-02-03T10:00:00+09:00", "", "",
+    )  # fmt: skip
+    (refused,) = [r for r in rows if r["section"] == "refused_under_proposed_only"]
+    assert (refused["lead_id"], refused["action"], refused["actor_id"], refused["actor_role"]) == (
+        "L1", "accept", "inside_sales_person", "inside_sales",
+    )  # fmt: skip
+
+
+def test_csv_has_a_column_for_every_json_key_of_its_sections():
+    data = _run()
+    keys = {"section", "metric", "difference", "actor_id", "actor_role"}
+    keys |= {k for part in ("weeks", "sla_load", "lead_changes") for row in data[part] for k in row}
+    keys |= {k for row in data["refused_under_proposed_only"] for k in row} - {"actor"}
+    assert keys == set(BACKTEST_COLUMNS)

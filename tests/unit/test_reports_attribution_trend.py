@@ -43,9 +43,23 @@ def test_sources_are_attributed_like_content():
     assert _rows(report.sources) == [
         ("webinar", 2, 0, 0.666667, 0.0, None),
         ("referral", 1, 0, 0.333333, 0.0, None),
+        ("seo", 0, 2, 0.0, 0.666667, 0.0),  # no converter either: more leads touched it
         ("(none)", 0, 1, 0.0, 0.333333, 0.0),
-        ("seo", 0, 2, 0.0, 0.666667, 0.0),
     ]
+
+
+def test_rows_with_the_same_share_of_converters_put_the_more_touched_first_then_the_name():
+    won = [("lead", "01-05 09:00"), ("mal", "01-05 09:00"), ("customer", "01-09 09:00")]
+    browsing = [("lead", "01-05 09:00"), ("mal", "01-05 09:00")]
+    leads = [
+        lead("W", won, touches={"page:/a": 1, "page:/z": 1, "page:/m": 1}),
+        lead("X", browsing, touches={"page:/z": 1, "page:/m": 1}),
+        lead("Y", browsing, touches={"page:/z": 1}),
+    ]
+    content = attribution(leads, scope()).content
+    assert [(r.value, r.share_converted, r.converted + r.other) for r in content] == [
+        ("page:/z", 1.0, 3), ("page:/m", 1.0, 2), ("page:/a", 1.0, 1),
+    ]  # fmt: skip
 
 
 def test_unknown_target_is_refused():

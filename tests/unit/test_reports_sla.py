@@ -122,3 +122,32 @@ def test_sla_csv_has_per_sla_and_per_person_rows():
     assert {"level": "person", "sla": "first_contact", "person": "is_ito", "breached": "1"}.items() <= next(
         r for r in rows if r["person"] == "is_ito" and r["sla"] == "first_contact"
     ).items()
+
+
+def _ownerless_neglected_lead():
+    """An MQL nobody was assigned to, whose first-contact clock ran out on Thu 15th."""
+    return lead(
+        "N",
+        [("lead", "01-09 09:00"), ("mal", "01-09 09:00"), ("mql", "01-10 09:00")],
+        sla=[clock("first_contact", "01-10 09:00", end_of("01-15"))],
+    )
+
+
+def test_a_neglected_lead_without_owner_is_unassigned_as_on_the_per_person_rows():
+    report = sla_report([_ownerless_neglected_lead()], scope())
+    assert [r.person for r in report.by_person] == ["(unassigned)"]
+    assert [n.person for n in report.neglected] == ["(unassigned)"]
+    data = render(neglected_report([_ownerless_neglected_lead()], scope()), "json")
+    assert isinstance(data, dict)
+    assert data["neglected"][0]["person"] == "(unassigned)"
+    text = render(neglected_report([_ownerless_neglected_lead()], scope()), "csv")
+    assert isinstance(text, str)
+    assert [r["person"] for r in csv.DictReader(io.StringIO(text))] == ["(unassigned)"]
+
+
+@pytest.mark.parametrize(("lang", "unassigned"), [("en", "(unassigned)"), ("ja", "(未割り当て)")])
+def test_tables_name_nobody_responsible_in_the_tables_language(lang, unassigned):
+    neglected = render(neglected_report([_ownerless_neglected_lead()], scope()), "table", lang)
+    assert f"│ {unassigned} │" in neglected
+    per_person = render(sla_report([_ownerless_neglected_lead()], scope()), "table", lang)
+    assert per_person.count(f"│ {unassigned} │") == 2  # the per-person row and the neglected row

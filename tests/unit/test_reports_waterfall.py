@@ -7,13 +7,16 @@ import csv
 import io
 
 import pytest
-from report_histories import february_lead, january_cohort, scope
+from report_histories import at, february_lead, january_cohort, lead, scope
 
+from leadpact.adapters.agreement_yaml import default_agreement
+from leadpact.domain.messages import parse_message
+from leadpact.domain.replay import replay
 from leadpact.domain.timeutil import US_PER_HOUR
 from leadpact.service.reports import render, waterfall
 from leadpact.service.reports.segments import size_band
 from leadpact.service.reports.stats import percentile
-from leadpact.service.reports.waterfall import Funnel, Transition
+from leadpact.service.reports.waterfall import ExitReason, Funnel, Transition
 
 
 def _january():
@@ -96,15 +99,64 @@ def test_responsibility_names_the_owner_and_its_sla_compliance_beside_each_drop(
     assert mql_sal.owner == "marketing"
     assert mql_sal.sla_ids == ("handoff",)
     assert (mql_sal.sla.met, mql_sal.sla.breached) == (3, 0)
-    assert mql_sal.exit_reasons == (("no budget", 1),)
+    assert mql_sal.exit_reasons == (ExitReason("no budget", None, 1),)
     sal_sql = rows[("sal", "sql")]
     assert sal_sql.owner == "inside_sales"
     assert (sal_sql.sla.met, sal_sql.sla.breached, sal_sql.sla.compliance) == (2, 1, pytest.approx(2 / 3, abs=1e-6))
     sql_opp = rows[("sql", "opportunity")]
     assert sql_opp.owner == "field_sales"
     assert (sql_opp.sla.met, sql_opp.sla.breached) == (2, 1)
-    assert rows[("opportunity", "customer")].exit_reasons == (("price", 1),)
-    assert rows[("lead", "mal")].exit_reasons == (("(exclusion rule)", 1),)  # E, by the engine
+    assert rows[("opportunity", "customer")].exit_reasons == (ExitReason("price", None, 1),)
+    # E, by the engine, stored without the rule id (as older versions did)
+    assert rows[("lead", "mal")].exit_reasons == (ExitReason("(exclusion rule)", None, 1),)
+
+
+def _gate_report():
+    """Leads the shipped agreement disqualifies at its exclusion gate, replayed for real, and
+    one a person disqualifies with a reason."""
+
+    people = {"X": {"email": "x@rival.example"}, "S": {"job_level": "student"}, "T": {"job_level": "student"}}
+    messages = [
+        parse_message({"type": "identify", "messageId": f"i-{user}", "timestamp": "2026-01-07T09:00:00+09:00",
+                       "userId": user, "traits": traits}, seq=seq)
+        for seq, (user, traits) in enumerate(people.items(), start=1)
+    ]  # fmt: skip
+    gated = replay(messages, default_agreement(), at("01-20 12:00")).leads.values()
+    by_person = lead(
+        "P", [("lead", "01-08 09:00"), ("mal", "01-08 09:00"), ("disqualified", "01-09 09:00", False, "spam")]
+    )
+    return waterfall([*gated, by_person], scope())
+
+
+def test_exclusion_gate_exits_keep_the_rule_beside_the_gate_label():
+    rows = {r.transition.from_stage: r.exit_reasons for r in _gate_report().responsibility}
+    assert rows["lead"] == (
+        ExitReason("(exclusion rule)", "student", 2), ExitReason("(exclusion rule)", "competitor", 1),
+    )  # fmt: skip
+    assert rows["mal"] == (ExitReason("spam", None, 1),)  # a person's reason is never the gate's
+
+
+def test_exclusion_gate_exits_render_the_label_and_the_rule_in_every_format():
+    report = _gate_report()
+    data = render(report, "json")
+    assert isinstance(data, dict)
+    assert data["responsibility"][0]["exit_reasons"] == [
+        {"reason": "(exclusion rule)", "rule": "student", "count": 2},
+        {"reason": "(exclusion rule)", "rule": "competitor", "count": 1},
+    ]
+    assert data["responsibility"][1]["exit_reasons"] == [{"reason": "spam", "rule": None, "count": 1}]
+    english, japanese = render(report, "table", "en"), render(report, "table", "ja")
+    assert "(exclusion rule) competitor" in english and "(exclusion rule) student" in english
+    assert "(除外ルール) competitor" in japanese and "(exclusion rule)" not in japanese
+
+
+def test_actions_without_reason_text_are_shown_in_the_tables_language():
+    silent = lead("Q", [("lead", "01-08 09:00"), ("mal", "01-08 09:00"), ("mql", "01-09 09:00"),
+                        ("mal", "01-09 12:00", False, "")])  # fmt: skip
+    report = waterfall([silent], scope())
+    mql_exits = next(r.exit_reasons for r in report.responsibility if r.transition.from_stage == "mql")
+    assert mql_exits == (ExitReason("(no reason)", None, 1),)
+    assert "(理由なし)" in render(report, "table", "ja")
 
 
 def test_segments_by_source_group_missing_values_and_sort_by_size():

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 from leadpact.service import labels
-from leadpact.service.labels import Lang
+from leadpact.service.labels import LANGS, Lang
+from leadpact.service.reports.headings import HEADINGS
 from leadpact.service.reports.segments import NONE
 from leadpact.service.reports.waterfall import EXCLUDED, NO_REASON
 
@@ -767,9 +768,8 @@ JOB_LEVELS: Final[dict[Lang, dict[str, str]]] = {
         "student": "Student",
     },
 }
-_REASONS: Final[dict[Lang, dict[str, str]]] = {
-    "ja": {NO_REASON: "(理由なし)", EXCLUDED: "(除外ルール)"},
-    "en": {NO_REASON: "(no reason)", EXCLUDED: "(exclusion rule)"},
+_REASONS: Final[dict[Lang, dict[str, str]]] = {  # the reports' own words, so page and CLI agree
+    lang: {NO_REASON: HEADINGS[lang]["reason.none"], EXCLUDED: HEADINGS[lang]["reason.exclusion"]} for lang in LANGS
 }
 
 

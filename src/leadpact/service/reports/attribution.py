@@ -62,7 +62,8 @@ class AttributionReport:
 
 
 def attribution(leads: Iterable[LeadResult], scope: ReportScope, target: str = "customer") -> AttributionReport:
-    """Rows sorted by share of converters (most common among winners first)."""
+    """Rows sorted by share of converters (most common among winners first), then by leads
+    that touched them, then by name."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; expected one of {', '.join(TARGETS)}")
     members = cohort(leads, scope)
@@ -96,7 +97,9 @@ def _rows(
         _row(key, kind or key.split(":", 1)[0], converted[key], other[key], totals)
         for key in converted.keys() | other.keys()
     ]
-    rows.sort(key=lambda row: (-(row.share_converted or 0.0), -row.converted, row.value))
+    # Within one share of converters the converted count is the same, so the tie goes to the
+    # content more leads touched (converted or not): the firmer evidence, then the name.
+    rows.sort(key=lambda row: (-(row.share_converted or 0.0), -(row.converted + row.other), row.value))
     return tuple(rows)
 
 

@@ -49,17 +49,18 @@ TREND_COLUMNS = (
 
 def report_csv(report: Report) -> str:
     if isinstance(report, WaterfallReport):
-        return _write(WATERFALL_COLUMNS, _waterfall_rows(report))
+        return write_table(WATERFALL_COLUMNS, _waterfall_rows(report))
     if isinstance(report, SlaReport):
-        return _write(SLA_COLUMNS, _sla_rows(report))
+        return write_table(SLA_COLUMNS, _sla_rows(report))
     if isinstance(report, NeglectedReport):
-        return _write(NEGLECTED_COLUMNS, _neglected_rows(report.neglected, report.scope))
+        return write_table(NEGLECTED_COLUMNS, _neglected_rows(report.neglected, report.scope))
     if isinstance(report, AttributionReport):
-        return _write(ATTRIBUTION_COLUMNS, _attribution_rows(report))
-    return _write(TREND_COLUMNS, _trend_rows(report))
+        return write_table(ATTRIBUTION_COLUMNS, _attribution_rows(report))
+    return write_table(TREND_COLUMNS, _trend_rows(report))
 
 
-def _write(columns: Sequence[str], rows: Iterable[Sequence[Cell]]) -> str:
+def write_table(columns: Sequence[str], rows: Iterable[Sequence[Cell]]) -> str:
+    """CSV text: the header, then the rows; None is an empty cell."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)

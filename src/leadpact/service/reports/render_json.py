@@ -107,7 +107,7 @@ def _responsibility(r: Responsibility) -> Json:
         "conversion": t.conversion,
         "sla_ids": list(r.sla_ids),
         "sla": tally_json(r.sla),
-        "exit_reasons": [{"reason": reason, "count": count} for reason, count in r.exit_reasons],
+        "exit_reasons": [{"reason": e.reason, "rule": e.rule, "count": e.count} for e in r.exit_reasons],
     }
 
 

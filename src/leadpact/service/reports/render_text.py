@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Final
 
 from rich.console import Console
 from rich.table import Table
@@ -23,9 +24,9 @@ from leadpact.service.reports.headings import SEGMENT_NAMES, heading
 from leadpact.service.reports.neglected import NeglectedReport
 from leadpact.service.reports.render_json import Report
 from leadpact.service.reports.scope import ReportScope
-from leadpact.service.reports.sla import NeglectedLead, SlaReport, SlaRow
+from leadpact.service.reports.sla import UNASSIGNED, NeglectedLead, SlaReport, SlaRow
 from leadpact.service.reports.trend import TrendReport
-from leadpact.service.reports.waterfall import Funnel, WaterfallReport
+from leadpact.service.reports.waterfall import EXCLUDED, NO_REASON, ExitReason, Funnel, WaterfallReport
 
 DASH = "—"
 
@@ -154,10 +155,22 @@ def _exit_reasons_table(report: WaterfallReport, lang: Lang, top: int = 5) -> Ta
     for row in report.responsibility:
         t = row.transition
         step = f"{stage_label(t.from_stage, lang)}→{stage_label(t.to_stage, lang)}"
-        for reason, count in row.exit_reasons[:top]:
-            table.add_row(step, reason, str(count))
+        for exit_reason in row.exit_reasons[:top]:
+            table.add_row(step, _exit_reason(exit_reason, lang), str(exit_reason.count))
             step = ""
     return table
+
+
+_REASON_WORDS: Final = {NO_REASON: "reason.none", EXCLUDED: "reason.exclusion"}
+"""The engine's placeholder reasons, worded in the table's language (people's text is not)."""
+
+
+def _exit_reason(exit_reason: ExitReason, lang: Lang) -> str:
+    """A person's reason as written; the engine's placeholders in ``lang``, the exclusion gate
+    followed by the rule that closed it: ``(exclusion rule) competitor``."""
+    word = _REASON_WORDS.get(exit_reason.reason)
+    text = heading(word, lang) if word else exit_reason.reason
+    return f"{text} {exit_reason.rule}" if exit_reason.rule else text
 
 
 def _segments_table(report: WaterfallReport, lang: Lang) -> Table:
@@ -195,7 +208,7 @@ def _sla_table(title: str, rows: Sequence[SlaRow], lang: Lang, *, with_person: b
     table = _table(title, columns, len(first))
     for row in rows:
         t = row.tally
-        person = [row.person or ""] if with_person else []
+        person = [_person(row.person, lang)] if with_person else []
         table.add_row(
             row.sla_id,
             role_label(row.owner, lang),
@@ -218,13 +231,20 @@ def _neglected(rows: Sequence[NeglectedLead], scope: ReportScope, lang: Lang) ->
             row.lead_id,
             row.sla_id,
             role_label(row.owner, lang),
-            row.person or "",
+            _person(row.person, lang),
             stage_label(row.stage, lang),
             iso(row.deadline, scope.zone)[:16].replace("T", " "),
             duration(row.late_us, lang),
             str(row.late_business_days),
         )
     return table
+
+
+def _person(person: str | None, lang: Lang) -> str:
+    """A person's id as it is; nobody responsible as the SLA report's unassigned label in ``lang``."""
+    if person is None or person == UNASSIGNED:
+        return heading("unassigned", lang)
+    return person
 
 
 # --- attribution and trend ---------------------------------------------------------------

@@ -36,8 +36,9 @@ class NeglectedLead:
     lead_id: str
     sla_id: str
     owner: str
-    person: str | None
-    """The lead's current owner: the person who should act now."""
+    person: str
+    """The lead's current owner: the person who should act now; :data:`UNASSIGNED` when nobody
+    owns it (as on the per-person rows)."""
     stage: str
     started_at: int
     deadline: int
@@ -111,7 +112,7 @@ def _neglected(lead: LeadResult, clock: SlaClock, scope: ReportScope) -> Neglect
         lead.lead_id,
         clock.id,
         clock.owner,
-        lead.owner,
+        lead.owner or UNASSIGNED,
         lead.stage,
         clock.started_at,
         clock.deadline,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Final
 
+from leadpact.domain.lead_replay import SYSTEM
 from leadpact.domain.lifecycle import STAGE_ORDER
 from leadpact.domain.results import LeadResult, StageEntry
 from leadpact.service.reports.history import entered_funnel_at, first_entry, progression_us
@@ -44,7 +45,9 @@ what marketing handed over), SAL→SQL inside sales' follow-up, SQL onwards fiel
 _OUTSIDE_FUNNEL: Final = frozenset({"disqualified", "lost"})
 NO_REASON: Final = "(no reason)"
 EXCLUDED: Final = "(exclusion rule)"
-"""Shown for the engine's own disqualifications at the MAL gate, which carry no reason text."""
+"""The reason of the engine's own disqualifications at the exclusion gate; the rule that closed
+the gate is kept beside it (:attr:`ExitReason.rule`), so the gate is never mistaken for a
+person's reason text."""
 ORIGINS: Final = ("marketing", "sales")
 
 
@@ -94,13 +97,22 @@ class SegmentFunnel:
 
 
 @dataclass(frozen=True, slots=True)
+class ExitReason:
+    reason: str
+    """The reason text recorded by a person, :data:`NO_REASON`, or :data:`EXCLUDED` for the gate."""
+    rule: str | None
+    """The exclusion rule id behind an :data:`EXCLUDED` exit (None when unknown or not the gate)."""
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class Responsibility:
     transition: Transition
     owner: str
     sla_ids: tuple[str, ...]
     sla: SlaTally
     """The owner's SLA clocks on the cohort's leads, as of the report."""
-    exit_reasons: tuple[tuple[str, int], ...]
+    exit_reasons: tuple[ExitReason, ...]
     """Reasons recorded when leads left ``from_stage`` backwards (reject, recycle, lose,
     disqualify), most frequent first."""
 
@@ -180,8 +192,9 @@ def _responsibility(transition: Transition, leads: Sequence[LeadResult], scope: 
         for entry in lead.history
         if entry.from_stage == transition.from_stage and _is_exit(entry.stage, entry.from_stage)
     )
-    ordered = tuple(sorted(reasons.items(), key=lambda item: (-item[1], item[0])))
-    return Responsibility(transition, owner, sla_ids, SlaTally.of(clocks, scope.as_of), ordered)
+    ordered = sorted(reasons.items(), key=lambda item: (-item[1], item[0][0], item[0][1] or ""))
+    exits = tuple(ExitReason(reason, rule, count) for (reason, rule), count in ordered)
+    return Responsibility(transition, owner, sla_ids, SlaTally.of(clocks, scope.as_of), exits)
 
 
 def _is_exit(stage: str, from_stage: str) -> bool:
@@ -191,7 +204,10 @@ def _is_exit(stage: str, from_stage: str) -> bool:
     return stage in STAGE_ORDER and STAGE_ORDER.index(stage) < STAGE_ORDER.index(from_stage)
 
 
-def _reason(entry: StageEntry) -> str:
-    if entry.reason:
-        return entry.reason
-    return EXCLUDED if entry.stage == "disqualified" and entry.actor_role == "system" else NO_REASON
+def _reason(entry: StageEntry) -> tuple[str, str | None]:
+    """(reason, exclusion rule id). The engine records the rule id as the reason of a gate
+    disqualification (entries stored by older versions have none); a person's disqualification
+    carries the person's role and their own text."""
+    if entry.stage == "disqualified" and entry.actor_role == SYSTEM:
+        return EXCLUDED, entry.reason or None
+    return entry.reason or NO_REASON, None

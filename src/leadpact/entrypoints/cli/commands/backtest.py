@@ -19,21 +19,22 @@ from leadpact.entrypoints.cli.commands.report import (
     Language,
     StrictOpt,
     ToOpt,
+    as_of_or_newest_event,
     emit,
-    parse_as_of,
     period_bounds,
-    read_events,
+    read_events_to_report,
     terminal_width,
     write_chart,
 )
 from leadpact.entrypoints.cli.output import fail, progress
 from leadpact.service.backtest import backtest as run_backtest
 from leadpact.service.reports.render_backtest import backtest_json, backtest_markdown, backtest_text
-from leadpact.service.scoring import default_as_of
+from leadpact.service.reports.render_backtest_csv import backtest_csv
 
 
 class BacktestFormat(StrEnum):
     table = "table"
+    csv = "csv"
     json = "json"
     md = "md"
 
@@ -46,7 +47,7 @@ def backtest(
     start: FromOpt = None,
     end: ToOpt = None,
     fmt: Annotated[
-        BacktestFormat, typer.Option("--format", "-f", help="table (text), json, or md (Markdown for a proposal).")
+        BacktestFormat, typer.Option("--format", "-f", help="table (text), csv, json, or md (Markdown for a proposal).")
     ] = BacktestFormat.table,
     chart: ChartOpt = None,
     lang: LangOpt = Language.ja,
@@ -61,13 +62,15 @@ def backtest(
     start_us, end_us = period_bounds(start, end, current_agreement.zone)
     if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
         fail(f"--chart {chart}: expected a .png or .svg file name")
-    messages = read_events(events, strict=strict)
-    as_of_us = parse_as_of(as_of) if as_of is not None else (default_as_of(messages) or 0)
+    messages = read_events_to_report(events, strict=strict)
+    as_of_us = as_of_or_newest_event(as_of, messages)
     with progress("Replaying under both agreements", total=None):
         report = run_backtest(messages, current_agreement, proposed_agreement, as_of_us, start_us, end_us)
     data = backtest_json(report)
     if fmt is BacktestFormat.json:
         emit(data)
+    elif fmt is BacktestFormat.csv:
+        emit(backtest_csv(report))
     elif fmt is BacktestFormat.md:
         emit(backtest_markdown(report, lang.value))
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
@@ -112,8 +113,8 @@ def leads_from_events(
 ) -> tuple[list[LeadResult], int]:
     """The source of the reports' leads: replay an event file. Returns the leads and the
     as-of moment used (the newest event's time when none was given)."""
-    messages = read_events(events, strict=strict)
-    as_of_us = parse_as_of(as_of) if as_of is not None else (default_as_of(messages) or 0)
+    messages = read_events_to_report(events, strict=strict)
+    as_of_us = as_of_or_newest_event(as_of, messages)
     with progress("Replaying events", total=None):
         result = replay(messages, agreement, as_of_us)
     return list(result.leads.values()), as_of_us
@@ -139,11 +140,32 @@ def leads_from_the_store(
     finally:
         services.close()
     if found.source == "replayed":
-        typer.echo(f"(replayed the stored events as of {iso(found.as_of)})", err=True)
+        typer.echo(f"(replayed the stored events as of {iso(found.as_of, found.agreement.zone)})", err=True)
     return found.leads, found.agreement, found.as_of
 
 
 def read_events(events: str, *, strict: bool) -> list[Message]:
+    """The valid messages of ``events``; none is only a warning (see :func:`read_events_to_report`)."""
+    messages, _ = _read_valid_messages(events, strict=strict)
+    if not messages:
+        typer.echo(f"warning: {events} has no valid events; the report is empty", err=True)
+    return messages
+
+
+def read_events_to_report(events: str, *, strict: bool) -> list[Message]:
+    """The valid messages of ``events``, at least one: with none there is no moment to report
+    as of, and an empty report would look like a quiet period rather than the wrong file."""
+    messages, skipped = _read_valid_messages(events, strict=strict)
+    if not messages:
+        lines = "1 line" if skipped == 1 else f"{skipped} lines"
+        fail(f"{_events_name(events)}: no valid events ({lines} skipped); nothing to report")
+    return messages
+
+
+def _read_valid_messages(events: str, *, strict: bool) -> tuple[list[Message], int]:
+    """The valid messages and how many bad lines were skipped (each reported on stderr)."""
+    if events != "-" and Path(events).is_dir():
+        fail(f"{events}: is a directory, expected an events file (JSONL)")
     if events != "-" and not Path(events).is_file():
         fail(f"{events}: no such events file")
     with progress("Reading events", total=None):
@@ -152,9 +174,21 @@ def read_events(events: str, *, strict: bool) -> list[Message]:
         typer.echo(f"{line.render()} (line skipped)", err=True)
     if bad and strict:
         fail(f"{len(bad)} bad line(s) in {events}; no report produced (--strict)")
-    if not messages:
-        typer.echo(f"warning: {events} has no valid events; the report is empty", err=True)
-    return messages
+    return messages, len(bad)
+
+
+def _events_name(events: str) -> str:
+    return "<stdin>" if events == "-" else events
+
+
+def as_of_or_newest_event(as_of: str | None, messages: Sequence[Message]) -> int:
+    """``--as-of`` when given, else the newest event's time (never the clock: reproducible)."""
+    if as_of is not None:
+        return parse_as_of(as_of)
+    newest = default_as_of(messages)
+    if newest is None:
+        fail("no events to take the as-of moment from; pass --as-of")
+    return newest
 
 
 def parse_as_of(text: str) -> int:
