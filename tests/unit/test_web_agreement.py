@@ -82,14 +82,14 @@ def test_upload_stores_the_version_and_back_tests_it_against_the_active_one(site
     location = answer.headers["location"]  # type: ignore[attr-defined]
     assert location.startswith("/backtest/")
     assert [r.version for r in site.services.agreements.versions()] == ["2026.2"]
-    job = site.app.state.dashboard.jobs.by_id(location.rsplit("/", 1)[1])
-    job.done.wait(30)
+    jobs = site.app.state.dashboard.jobs
+    result = jobs.wait(jobs.by_id(location.rsplit("/", 1)[1]))
     page = client.get(location + "?lang=en")  # type: ignore[attr-defined]
     history = read_history(site.services)
     expected = backtest_json(
         backtest(history.messages, history.current, load_agreement_text(STRICTER, "x"), site.clock.now_us())
     )
-    assert job.result == expected
+    assert result == expected
     row = re.search(r'<tr data-metric="mql" data-current="(\d+)" data-proposed="(\d+)"', page.text)
     assert row is not None
     assert (int(row.group(1)), int(row.group(2))) == (expected["current"]["mql"], expected["proposed"]["mql"])

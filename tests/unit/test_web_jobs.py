@@ -69,6 +69,7 @@ def test_a_reader_gets_a_snapshot_that_a_finishing_job_does_not_change() -> None
     gate.set()
     assert jobs.wait(live) == "answer"
     assert (seen.state, seen.result) == ("running", None)
+    assert jobs.wait(seen) == "answer"  # waiting on a snapshot gives the finished result
     finished = jobs.by_id(live.id)
     assert finished is not None and (finished.state, finished.result) == ("done", "answer")
     assert finished.finished is not None

@@ -87,10 +87,12 @@ class Jobs:
         return self.wait(self.submit(key, work))
 
     def wait(self, job: Job) -> Any:
+        """The job's result once it has finished (``job`` may be a snapshot taken earlier)."""
         job.done.wait()
-        if job.state == "failed":
-            raise JobFailedError(job.error or "failed")
-        return job.result
+        finished = self.by_id(job.id) or job  # a snapshot's fields are as they were when taken
+        if finished.state == "failed":
+            raise JobFailedError(finished.error or "failed")
+        return finished.result
 
     def _run(self, job: Job, work: Callable[[], Any]) -> None:
         with self._one_at_a_time:
