@@ -37,6 +37,15 @@ class ActiveAgreement:
 
 
 @dataclass(frozen=True, slots=True)
+class ShippedDefault:
+    """The default agreement that ships with leadpact, read like a stored version."""
+
+    version: str
+    name: str
+    yaml_text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Uploaded:
     record: AgreementRecord
     created: bool
@@ -108,14 +117,21 @@ class AgreementService:
             raise UnknownVersionError(f"no agreement version {version!r}")
         return record
 
-    def text_of(self, version: str) -> str:
-        """The YAML of a stored version, or of the shipped default when nothing is stored."""
+    def lookup(self, version: str) -> AgreementRecord | ShippedDefault:
+        """A stored version, else the shipped default if ``version`` is its version and none
+        stored has it: the default applies until a version is activated, so it can be read
+        and rendered like one (UnknownVersionError otherwise)."""
         try:
-            return self.get(version).yaml_text
+            return self.get(version)
         except UnknownVersionError:
-            if version == self.default().version:
-                return default_agreement_text()
+            default = self.default()
+            if version == default.version:
+                return ShippedDefault(default.version, default.name, default_agreement_text())
             raise
+
+    def text_of(self, version: str) -> str:
+        """The YAML of a stored version, or of the shipped default (see :meth:`lookup`)."""
+        return self.lookup(version).yaml_text
 
     def activate(self, version: str, by: str, now: int) -> ActivationRecord:
         """Make ``version`` the active agreement; the engine then re-evaluates every lead."""

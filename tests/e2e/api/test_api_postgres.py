@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +19,15 @@ from leadpact.config import Settings
 
 
 @pytest.fixture(scope="module")
-def pg_server(hooks: Hooks, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def pg_server(hooks: Hooks) -> Iterator[Server]:
+    with serve_on_postgres(hooks) as server:
+        yield server
+
+
+@contextmanager
+def serve_on_postgres(hooks: Hooks) -> Iterator[Server]:
+    """``leadpact serve`` over a fresh schema, dropped afterwards (skips if PostgreSQL is
+    unreachable, except in CI)."""
     import psycopg
 
     base = os.environ.get("LEADPACT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

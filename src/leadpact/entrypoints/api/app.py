@@ -11,13 +11,14 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Protocol
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from leadpact import __version__
 from leadpact.config import Settings
 from leadpact.entrypoints.api import errors
 from leadpact.entrypoints.api.deps import KeyCache
 from leadpact.entrypoints.api.routes import agreements, flows, ingest, leads, reports, sla, system, tracking
+from leadpact.entrypoints.api.storable import reject_unstorable_parameters
 from leadpact.entrypoints.web import register_web
 from leadpact.service.clock import Clock, SystemClock
 from leadpact.service.container import Services, build_services
@@ -92,8 +93,10 @@ def create_app(
     app.state.clock = clock
     app.state.key_cache = KeyCache()
     errors.install(app)
-    for module in (ingest, leads, agreements, flows, sla, system, reports, tracking):
-        app.include_router(module.router)
+    app.include_router(ingest.router)  # reads no parameters; validates its messages itself
+    for module in (leads, agreements, flows, sla, system, reports):
+        app.include_router(module.router, dependencies=[Depends(reject_unstorable_parameters)])
+    app.include_router(tracking.router)  # a token that does not verify stays a 404 revealing nothing
     if web:  # the dashboard for people, on the same services and roles
         register_web(app, warm=warm_dashboard)
     else:

@@ -13,6 +13,7 @@ from typing import Any, Final
 from starlette.requests import Request
 
 from leadpact.adapters import fastjson
+from leadpact.service.ingest import text_problem
 
 YAML_UPLOAD_BODY: Final[dict[str, Any]] = {
     "requestBody": {
@@ -89,16 +90,19 @@ async def read_yaml_upload(request: Request, limit: int, what: str) -> str:
     """The YAML text of an upload: the body itself, or JSON ``{"yaml": ...}`` (see
     :data:`YAML_UPLOAD_BODY`); ``what`` names the document in the error ("the flow's")."""
     raw = await read_body(request, limit)
+    field = "body"
     if "json" in request.headers.get("content-type", ""):
         payload = parse_json(raw)
         if not isinstance(payload, dict) or not isinstance(payload.get("yaml"), str):
             raise BodyError(400, "yaml", f"expected an object with {what} YAML text in `yaml`")
         text: str = payload["yaml"]
+        field = "yaml"
     else:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise BodyError(400, "body", "expected UTF-8 YAML text") from None
-    if "\x00" in text:
-        raise BodyError(400, "body", "contains a NUL character")
+    unstorable = text_problem(text, field)  # the text is stored as sent
+    if unstorable is not None:
+        raise unstorable
     return text

@@ -14,7 +14,9 @@ import time
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.http import HTTPBase
+from starlette.requests import HTTPConnection
 
 from leadpact.service.actions import ActionService
 from leadpact.service.agreements import AgreementService
@@ -23,7 +25,19 @@ from leadpact.service.clock import Clock
 from leadpact.service.container import Services
 from leadpact.service.leads import LeadService
 
-basic_scheme = HTTPBasic(
+
+class _DeclaredScheme(HTTPBase):
+    """A scheme for the OpenAPI document only: it reads nothing. FastAPI's HTTP Basic parser
+    would answer a malformed header (or a user name without ``:``, which ingestion accepts)
+    with a bare 401 outside the API's ``{detail, field}`` errors; :func:`presented_key` reads
+    the header as ingestion does instead."""
+
+    async def __call__(self, _request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
+        return None
+
+
+basic_scheme = _DeclaredScheme(
+    scheme="basic",
     auto_error=False,
     scheme_name="writeKey",
     description="A write key (or API key) as the HTTP Basic user name, password empty — as Segment does.",
@@ -76,14 +90,13 @@ def key_from_headers(authorization: str | None) -> str | None:
 
 
 async def presented_key(
-    basic: Annotated[HTTPBasicCredentials | None, Depends(basic_scheme)],
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    request: Request,
+    _basic: Annotated[HTTPAuthorizationCredentials | None, Depends(basic_scheme)],
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> str | None:
-    if bearer is not None:
-        return bearer.credentials
-    if basic is not None:
-        return basic.username or None
-    return None
+    """The key in ``Authorization``, read exactly as ingestion reads it (a malformed one is a
+    401 naming the problem); the two schemes are there for the OpenAPI document."""
+    return key_from_headers(request.headers.get("authorization"))
 
 
 KeyDep = Annotated[str | None, Depends(presented_key)]
@@ -126,6 +139,17 @@ async def get_caller(request: Request, key: KeyDep) -> Principal:
 
 
 CallerDep = Annotated[Principal, Depends(get_caller)]
+
+
+async def get_user(who: CallerDep) -> Principal:
+    """The caller of a request that changes something, who must act as a user: a write key
+    is refused in words that fit a write (``require_reader``'s are about reading)."""
+    if who.is_write_key:
+        raise AccessDeniedError(403, "write keys can only send events; use an API key for this request")
+    return who
+
+
+UserDep = Annotated[Principal, Depends(get_user)]
 
 
 async def get_lead_service(services: ServicesDep) -> LeadService:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from leadpact.domain.agreement import AgreementError
 from leadpact.domain.messages import MessageError
@@ -17,9 +19,19 @@ from leadpact.service.auth import AccessDeniedError
 from leadpact.service.leads import BadCursorError, UnknownLeadError
 
 
-def problem(status: int, detail: str, field: str | None = None, **extra: Any) -> JSONResponse:
-    headers = {"WWW-Authenticate": 'Basic realm="leadpact"'} if status == 401 else None
+def problem(
+    status: int, detail: str, field: str | None = None, *, headers: Mapping[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": 'Basic realm="leadpact"'}
     return JSONResponse({"detail": detail, "field": field, **extra}, status_code=status, headers=headers)
+
+
+def _http(_: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own answers (no such route, a method the route lacks) and the tracking
+    links' 404s, in the same ``{detail, field}`` shape as every other error; ``Allow`` kept."""
+    assert isinstance(exc, HTTPException)
+    return problem(exc.status_code, str(exc.detail), headers=exc.headers)
 
 
 def _validation(_: Request, exc: Exception) -> JSONResponse:
@@ -55,12 +67,17 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, ActionRefusedError)
         return problem(409, exc.reason)
 
+    def cursor(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, BadCursorError)
+        return problem(400, str(exc), "cursor")
+
     def agreement(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AgreementError)
         issues = [{"path": p.path, "line": p.line, "message": p.message} for p in exc.problems]
         field = exc.problems[0].path if exc.problems else None
         return problem(400, str(exc), field, problems=issues)
 
+    app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(AccessDeniedError, access)
     app.add_exception_handler(BodyError, body)
@@ -70,4 +87,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(UnknownLeadError, handler(404))
     app.add_exception_handler(UnknownVersionError, handler(404))
     app.add_exception_handler(VersionConflictError, handler(409))
-    app.add_exception_handler(BadCursorError, handler(400))
+    app.add_exception_handler(BadCursorError, cursor)

@@ -7,6 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from leadpact.domain.messages import ACTIONS
+from leadpact.entrypoints.api.storable import StorableText
+from leadpact.service.ingest import MAX_ID_LENGTH
 
 # --- errors -------------------------------------------------------------------------------
 
@@ -230,8 +232,8 @@ class ActionRequest(BaseModel):
         default_factory=dict, description="`reason`, `owner` (assign), `items` (confirm_bant)."
     )
     traits: dict[str, Any] = Field(default_factory=dict, description="Traits of a new lead (create_sgl only).")
-    message_id: str | None = Field(
-        None, alias="messageId", min_length=1, max_length=255, description="Idempotency key for retries."
+    message_id: StorableText | None = Field(
+        None, alias="messageId", min_length=1, max_length=MAX_ID_LENGTH, description="Idempotency key for retries."
     )
 
 
@@ -244,7 +246,7 @@ class ActionResponse(BaseModel):
 class NoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    body: str = Field(min_length=1, max_length=10_000)
+    body: StorableText = Field(min_length=1, max_length=10_000)
 
 
 class OverdueItem(BaseModel):
@@ -291,7 +293,15 @@ class AgreementList(BaseModel):
     activations: list[ActivationOut]
 
 
-class AgreementDetail(AgreementOut):
+class AgreementDetail(BaseModel):
+    """A stored version, or the shipped default (which applies until a version is activated)."""
+
+    version: str
+    name: str
+    uploaded_by: str | None = Field(description="Null for the shipped default: it was never uploaded.")
+    uploaded_at: str | None = Field(description="Null for the shipped default.")
+    active: bool
+    shipped_default: bool = Field(description="True for the default agreement that ships with leadpact.")
     yaml: str
 
 

@@ -12,7 +12,7 @@ from leadpact.adapters.agreement_yaml import load_agreement_text
 from leadpact.adapters.store.agreements_repo import ActivationRecord, AgreementRecord
 from leadpact.domain.timeutil import iso
 from leadpact.entrypoints.api.body import YAML_UPLOAD_BODY, read_yaml_upload
-from leadpact.entrypoints.api.deps import AgreementServiceDep, CallerDep, NowDep, ServicesDep
+from leadpact.entrypoints.api.deps import AgreementServiceDep, CallerDep, NowDep, ServicesDep, UserDep
 from leadpact.entrypoints.api.routes.params import LangParam
 from leadpact.entrypoints.api.schemas import (
     ActivationOut,
@@ -23,6 +23,7 @@ from leadpact.entrypoints.api.schemas import (
     UploadResponse,
 )
 from leadpact.service.agreement_render import render_agreement
+from leadpact.service.agreements import ShippedDefault
 from leadpact.service.auth import require_agreement_admin, require_reader
 
 router = APIRouter(prefix="/v1/agreements", tags=["agreements"])
@@ -76,7 +77,7 @@ def list_agreements(who: CallerDep, agreements: AgreementServiceDep) -> Any:
     responses={**_ERRORS, 400: {"model": AgreementProblems}, 409: {"model": Problem}, 413: {"model": Problem}},
     openapi_extra=YAML_UPLOAD_BODY,
 )
-async def upload(request: Request, who: CallerDep, services: ServicesDep, now: NowDep) -> Any:
+async def upload(request: Request, who: UserDep, services: ServicesDep, now: NowDep) -> Any:
     """Upload a version (YAML body, or JSON `{"yaml": ...}`); validated, errors name the path."""
     require_agreement_admin(who)
     text = await read_yaml_upload(request, MAX_AGREEMENT_BYTES, "the agreement's")
@@ -86,17 +87,27 @@ async def upload(request: Request, who: CallerDep, services: ServicesDep, now: N
 
 @router.get("/{version}", response_model=AgreementDetail, responses=_ERRORS)
 def get_agreement(version: Version, who: CallerDep, agreements: AgreementServiceDep) -> Any:
+    """The version's YAML and record; also the shipped default's while no stored version has
+    its version (as `render` does)."""
     require_reader(who)
-    record = agreements.get(version)
+    found = agreements.lookup(version)
     active = agreements.active()
-    return {
-        **_record_json(record, active.record.version if active.record else None, active.agreement.zone),
-        "yaml": record.yaml_text,
-    }
+    if isinstance(found, ShippedDefault):
+        return {
+            "version": found.version,
+            "name": found.name,
+            "uploaded_by": None,
+            "uploaded_at": None,
+            "active": active.record is None,
+            "shipped_default": True,
+            "yaml": found.yaml_text,
+        }
+    record = _record_json(found, active.record.version if active.record else None, active.agreement.zone)
+    return {**record, "shipped_default": False, "yaml": found.yaml_text}
 
 
 @router.post("/{version}/activate", response_model=ActivationOut, status_code=202, responses=_ERRORS)
-def activate(version: Version, who: CallerDep, services: ServicesDep, now: NowDep) -> Any:
+def activate(version: Version, who: UserDep, services: ServicesDep, now: NowDep) -> Any:
     """Make the version active (marketing and admin only). Every lead is then re-evaluated
     in the background; follow `leads_done` / `finished_at` in `GET /v1/agreements`."""
     require_agreement_admin(who)

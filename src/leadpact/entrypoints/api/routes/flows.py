@@ -13,11 +13,12 @@ from leadpact.adapters.store.flows_repo import FlowActivationRecord, FlowVersion
 from leadpact.domain.flows import FlowError
 from leadpact.domain.timeutil import iso
 from leadpact.entrypoints.api.body import YAML_UPLOAD_BODY, BodyError, parse_json, read_body, read_yaml_upload
-from leadpact.entrypoints.api.deps import CallerDep, NowDep, ServicesDep
+from leadpact.entrypoints.api.deps import CallerDep, NowDep, ServicesDep, UserDep
 from leadpact.entrypoints.api.errors import problem
 from leadpact.entrypoints.api.schemas import Problem
 from leadpact.service.auth import AGREEMENT_ROLES, AccessDeniedError, Principal, require_reader
 from leadpact.service.flows import Activated, FlowStatus
+from leadpact.service.ingest import text_problem
 
 router = APIRouter(prefix="/v1/flows", tags=["nurture flows"])
 
@@ -165,7 +166,7 @@ def list_flows(who: CallerDep, services: ServicesDep, now: NowDep) -> Any:
     responses={**_ERRORS, 400: {"model": FlowProblems}, 409: {"model": Problem}, 413: {"model": Problem}},
     openapi_extra=YAML_UPLOAD_BODY,
 )
-async def upload(request: Request, who: CallerDep, services: ServicesDep, now: NowDep) -> Any:
+async def upload(request: Request, who: UserDep, services: ServicesDep, now: NowDep) -> Any:
     """Upload a flow version (YAML body, or JSON `{"yaml": ...}`), validated like
     `leadpact flows check` — every template rendered for a sample lead. Not active until
     activated. Errors name the line and field of every problem."""
@@ -187,6 +188,9 @@ async def _version_named(request: Request, query: str | None) -> str:
         if not isinstance(payload, dict) or not isinstance(payload.get("version"), str):
             raise BodyError(400, "version", 'expected a JSON object {"version": "..."} naming the version')
         named = payload["version"]
+        unstorable = text_problem(named, "version")  # the query's is checked with every parameter
+        if unstorable is not None:
+            raise unstorable
     if query is not None and named is not None and query != named:
         raise BodyError(400, "version", f"the query names {query!r} and the body {named!r}")
     version = query if query is not None else named
@@ -213,7 +217,7 @@ async def _version_named(request: Request, query: str | None) -> str:
 async def activate(
     request: Request,
     flow_id: FlowId,
-    who: CallerDep,
+    who: UserDep,
     services: ServicesDep,
     now: NowDep,
     version: Annotated[str | None, Query(min_length=1, max_length=64, description="The version to activate.")] = None,
@@ -227,7 +231,7 @@ async def activate(
 
 
 @router.post("/{flow_id}/deactivate", response_model=FlowActivated, responses=_ERRORS)
-def deactivate(flow_id: FlowId, who: CallerDep, services: ServicesDep, now: NowDep) -> Any:
+def deactivate(flow_id: FlowId, who: UserDep, services: ServicesDep, now: NowDep) -> Any:
     """Stop the flow now: no lead enters it, its runs send no more mail and record no more
     goals, and mail already queued for it is cancelled (`cancelled`)."""
     _require_flow_admin(who)

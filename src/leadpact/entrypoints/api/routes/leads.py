@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from leadpact.adapters.store.lead_queries import LeadFilter
 from leadpact.domain.agreement import STAGES
 from leadpact.domain.messages import MessageError
-from leadpact.entrypoints.api.deps import ActionServiceDep, CallerDep, LeadServiceDep, NowDep
+from leadpact.entrypoints.api.deps import ActionServiceDep, CallerDep, LeadServiceDep, NowDep, UserDep
 from leadpact.entrypoints.api.routes.params import AsOfParam, LangParam, as_of_us
 from leadpact.entrypoints.api.schemas import (
     ActionRequest,
@@ -21,11 +21,14 @@ from leadpact.entrypoints.api.schemas import (
     Problem,
 )
 from leadpact.service.auth import require_action, require_reader, require_writer
+from leadpact.service.ingest import MAX_ID_LENGTH
 from leadpact.service.leads import decode_cursor
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
 
-LeadId = Annotated[str, Path(min_length=1, max_length=255, description="The lead's userId.")]
+LeadId = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, description="The lead's userId.")]
+"""Limited as ``userId`` is at ingestion (``create_sgl`` creates the lead under this id); NUL
+characters and unpaired surrogates are refused with every other parameter (see ``storable``)."""
 _READ_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem},
     401: {"model": Problem},
@@ -97,7 +100,7 @@ def list_leads(
 def act(
     lead_id: LeadId,
     request: ActionRequest,
-    who: CallerDep,
+    who: UserDep,
     actions: ActionServiceDep,
     leads: LeadServiceDep,
     now: NowDep,
@@ -120,7 +123,7 @@ def act(
 @router.post(
     "/{lead_id}/notes", response_model=NoteOut, status_code=201, responses={**_READ_ERRORS, 404: {"model": Problem}}
 )
-def add_note(lead_id: LeadId, request: NoteRequest, who: CallerDep, leads: LeadServiceDep, now: NowDep) -> Any:
+def add_note(lead_id: LeadId, request: NoteRequest, who: UserDep, leads: LeadServiceDep, now: NowDep) -> Any:
     """Add a note to the lead (shown in its hand-off packet)."""
     role = require_writer(who)
     return leads.add_note(lead_id, who.name, role, request.body, now)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from leadpact.domain.messages import MessageError
-from leadpact.entrypoints.api.body import BodyError, parse_json, read_body
+from leadpact.entrypoints.api.body import BodyError, read_yaml_upload
 from leadpact.entrypoints.api.deps import CallerDep, ClockDep, NowDep, ServicesDep
 from leadpact.entrypoints.api.schemas import AgreementProblems, Problem
 from leadpact.service.auth import require_reader
@@ -26,11 +26,15 @@ from leadpact.service.dashboard.period import parse_moment, parse_period
 from leadpact.service.labels import Lang
 from leadpact.service.nurture.store_report import FlowReportService
 from leadpact.service.reports import REPORT_KINDS, SEGMENT_KINDS, ReportKind
+from leadpact.service.reports.segments import NONE, SIZE_BANDS
 
 router = APIRouter(tags=["reports"])
 
 MAX_AGREEMENT_BYTES: Final = 1024 * 1024
 TARGETS: Final = ("mql", "sal", "sql", "opportunity", "customer")
+SIZES: Final = (*(band for _, band in reversed(SIZE_BANDS)), NONE)
+"""The values ``size`` can take: the reports' fixed bands, smallest first, and ``(none)``. Unlike
+the free-text filters, any other value could only ever match no lead."""
 _ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": Problem}, 401: {"model": Problem}, 403: {"model": Problem}}
 _lock = threading.Lock()
 
@@ -111,7 +115,7 @@ def report(
     target: Annotated[str | None, Query(description=f"Attribution only: {', '.join(TARGETS)}.")] = None,
     source: Annotated[str | None, Query(max_length=255, description="Only leads of this source.")] = None,
     industry: Annotated[str | None, Query(max_length=255, description="Only leads of this industry.")] = None,
-    size: Annotated[str | None, Query(max_length=32, description="Only this size band (e.g. 300-999).")] = None,
+    size: Annotated[str | None, Query(max_length=32, description=f"Only this size band: {', '.join(SIZES)}.")] = None,
     campaign: Annotated[str | None, Query(max_length=255, description="Only leads of this campaign.")] = None,
 ) -> Any:
     """The report's JSON as documented in docs/reports.md (`waterfall`, `sla`, `neglected`,
@@ -149,6 +153,8 @@ def report_request(
     zone = dashboard.active().agreement.zone
     start_us, end_us = parse_period(start, end, zone)
     segments = SegmentFilter.of({"source": source, "industry": industry, "size": size, "campaign": campaign})
+    if segments.size is not None and segments.size not in SIZES:
+        raise MessageError("size", f"expected one of {', '.join(SIZES)}, found {segments.size!r}")
     return ReportRequest(report_kind, start_us, end_us, by, target or "customer", segments)
 
 
@@ -194,19 +200,7 @@ def _start_backtest(
 
 
 async def _agreement_text(request: Request) -> str:
-    raw = await read_body(request, MAX_AGREEMENT_BYTES)
-    if "json" in request.headers.get("content-type", ""):
-        payload = parse_json(raw)
-        if not isinstance(payload, dict) or not isinstance(payload.get("yaml"), str):
-            raise BodyError(400, "yaml", "expected an object with the agreement's YAML text in `yaml`")
-        text: str = payload["yaml"]
-    else:
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise BodyError(400, "body", "expected UTF-8 YAML text") from None
+    text = await read_yaml_upload(request, MAX_AGREEMENT_BYTES, "the agreement's")
     if not text.strip():
         raise BodyError(400, "body", "expected the proposed agreement's YAML, found an empty body")
-    if "\x00" in text:
-        raise BodyError(400, "body", "contains a NUL character")
     return text
