@@ -153,3 +153,24 @@ def test_a_stopped_flow_is_reported_up_to_its_stop_marked_stopped(tmp_path: Path
     assert japanese.returncode == 0, japanese.stderr
     assert "停止: 2026-01-14T00:00:00+09:00(mkt_sato)" in japanese.stdout
     assert "終了理由: フロー停止 2" in japanese.stdout
+
+
+@pytest.mark.parametrize("command", ["report", "simulate"])
+def test_a_file_without_valid_events_is_an_error_not_an_empty_report(
+    store: tuple[dict[str, str], Path, dict[str, Any]], tmp_path: Path, command: str
+) -> None:
+    env, _, _ = store
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_text("not json\n{}\n", encoding="utf-8")
+    answer = leadpact(env, "flows", command, str(example_flow_path()), str(garbage))
+    assert answer.returncode == 2
+    assert f"{garbage}: no valid events (2 lines skipped); nothing to report" in answer.stderr
+    assert answer.stdout == ""
+
+
+def test_simulate_over_the_history_file(store: tuple[dict[str, str], Path, dict[str, Any]]) -> None:
+    env, events, _ = store
+    answer = leadpact(env, "flows", "simulate", str(example_flow_path()), str(events), "--format", "json")
+    assert answer.returncode == 0, answer.stderr
+    (flow,) = json.loads(answer.stdout)["flows"]
+    assert flow["entered"] == 2

@@ -34,6 +34,7 @@ from leadpact.entrypoints.cli.commands.report import (
     parse_as_of,
     parse_bound,
     read_events,
+    read_events_to_report,
     terminal_width,
 )
 from leadpact.entrypoints.cli.output import fail, progress
@@ -139,7 +140,7 @@ def simulate_command(
     reached the goal and MQL afterwards. Sends nothing."""
     parsed_agreement = agreement_or_default(agreement)
     flows = _flows_or_exit(flow, _library(templates))
-    messages = read_events(events, strict=strict)
+    messages = read_events_to_report(events, strict=strict)
     zone = parsed_agreement.zone
     start_us = parse_bound(start, "--from", zone)
     end_us = parse_bound(end, "--to", zone)
@@ -182,7 +183,7 @@ def report_command(
         fail("--flow: only for the store's report (without FLOW and EVENTS)")
     parsed_agreement = agreement_or_default(agreement)
     flows = _flows_or_exit(flow, _library(templates))
-    messages = read_events(events, strict=strict)
+    messages = read_events_to_report(events, strict=strict)
     as_of_us = parse_as_of(as_of) if as_of is not None else (default_as_of(messages) or 0)
     with progress("Evaluating flows", total=None):
         entries_from = parse_as_of(active_from) if active_from is not None else None
