@@ -99,6 +99,13 @@ class AgreementService:
                         "content; versions are immutable, so change `version`"
                     )
                 return Uploaded(existing, created=False)
+            if agreement.version == self.default().version and yaml_text != default_agreement_text():
+                # The shipped default is read and applied as this version (see lookup): another
+                # text under its number would make two texts claim the same decisions.
+                raise VersionConflictError(
+                    f"{source}: version {agreement.version!r} is the shipped default agreement's; "
+                    "versions are immutable, so change `version`"
+                )
             record = repo.add(agreement.version, agreement.name, yaml_text, by, now)
         return Uploaded(record, created=True)
 

@@ -9,6 +9,7 @@ from store_factories import identify, mql_burst, us
 from leadpact.adapters.agreement_yaml import default_agreement, default_agreement_text, load_agreement_text
 from leadpact.domain.messages import MessageError
 from leadpact.service.actions import ActionRefusedError
+from leadpact.service.agreements import VersionConflictError
 from leadpact.service.container import Services
 from leadpact.service.leads import UnknownLeadError
 
@@ -136,3 +137,14 @@ def test_an_interrupted_activation_resumes_from_its_cursor(database_url: str) ->
         assert {entry[7] for row in stored(second).values() for entry in row["history"]} == {"2026.9"}
     finally:
         second.close()
+
+
+def test_the_shipped_default_version_cannot_be_uploaded_with_another_text(services: Services) -> None:
+    """Its version is read and applied as the shipped text until another is activated: a
+    second text under that number would make two texts claim the same decisions."""
+    edited = default_agreement_text().replace("mql: {when: {score_gte: 50}}", "mql: {when: {score_gte: 45}}")
+    with pytest.raises(VersionConflictError, match=r"'2026\.1' is the shipped default agreement's"):
+        services.agreements.upload(edited, "edited.yaml", "mk", us(1))
+    assert services.agreements.versions() == []
+    same = services.agreements.upload(default_agreement_text(), "default.yaml", "mk", us(2))
+    assert same.created and services.agreements.text_of("2026.1") == default_agreement_text()
