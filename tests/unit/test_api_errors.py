@@ -170,3 +170,20 @@ def test_a_stored_version_is_not_the_shipped_default_and_deactivates_it(site: Si
     assert stored["yaml"] == proposed
     default = marketing.get("/v1/agreements/2026.1").json()
     assert (default["shipped_default"], default["active"]) == (True, False)
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("/v1/reports/waterfall", {"from": "0001-01-01"}, "from"),
+        ("/v1/reports/sla", {"to": "9999-12-31T23:59:59-12:00"}, "to"),
+        ("/v1/reports/trend", {"as_of": "0001-01-01T00:00:00+09:00"}, "as_of"),
+        ("/v1/reports/flows", {"as_of": "9999-12-31T23:59:59-12:00"}, "as_of"),
+    ],
+)
+def test_moments_at_the_edge_of_the_calendar_are_400_naming_the_field(
+    site: Site, path: str, params: dict[str, str], field: str
+) -> None:
+    answer = _client(site).get(path, params=params)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["field"] == field

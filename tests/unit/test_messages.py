@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from factories import action, group, identify, page, track, us
+from factories import action, group, identify, messages, page, track, us
 
 from leadpact.domain.messages import Message, MessageError, parse_message
 
@@ -276,3 +276,18 @@ def test_error_names_field_expected_and_found() -> None:
     assert str(error) == f"traits: {error.problem}"
     assert "expected an object" in error.problem
     assert "'vip'" in error.problem
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["0001-01-01T00:00:00+14:00", "1899-12-31T23:59:59.999999Z", "9000-01-01T00:00:00Z", "9999-12-31T23:59:59-12:00"],
+)
+def test_a_timestamp_outside_the_supported_range_is_rejected_naming_it(moment: str) -> None:
+    error = rejected(page("/", at=moment))
+    assert error.field == "timestamp"
+    assert error.problem == f"{moment!r} is outside the supported range, from 1900-01-01 to 9000-01-01 (UTC)"
+
+
+@pytest.mark.parametrize("moment", ["1900-01-01T00:00:00Z", "8999-12-31T23:59:59.999999Z"])
+def test_the_ends_of_the_supported_range_are_accepted(moment: str) -> None:
+    assert messages(page("/", at=moment))[0].ts == us(moment)

@@ -184,3 +184,28 @@ def test_report_as_of_before_the_newest_event_equals_a_replay_then(site: Site) -
     then = replay(history.messages, default_agreement(), moment).leads
     assert data["overall"]["leads"] == len([lead for lead in then.values() if lead.history])
     assert data["as_of"].startswith("2025-12-15T00:00:00")
+
+
+def test_a_view_that_cannot_be_computed_does_not_keep_the_others_stale(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = _service(site)
+    good, bad = ReportRequest("waterfall"), ReportRequest("sla")
+    service.report_view(good)
+    service.report_view(bad)  # the most recent: the warmer takes it first
+    site.ingest([{"type": "identify", "messageId": "late-2", "timestamp": "2026-01-19T09:00:00+09:00",
+                  "userId": "late", "traits": {"job_level": "staff"}}])  # fmt: skip
+    computed: list[ReportRequest] = []
+    real = service._compute_latest
+
+    def compute(view: ReportRequest, *args: object) -> object:
+        if view == bad:
+            raise OverflowError("date value out of range")
+        computed.append(view)
+        return real(view, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "_compute_latest", compute)
+    monkeypatch.setattr("leadpact.service.dashboard.service.YIELD_SECONDS", 0)
+    service.warm_once()
+    assert computed == [good]
+    assert bad not in service._recent and good in service._recent  # the bad view is no longer retried

@@ -122,9 +122,13 @@ def _timestamp(obj: Mapping[str, Any], default: datetime | None) -> int:
     if not isinstance(raw, str):
         raise MessageError("timestamp", f"expected an ISO 8601 string, found {_describe(raw)}")
     try:
-        return to_us(parse_iso(raw))
+        moment = parse_iso(raw)
     except ValueError as exc:
         raise MessageError("timestamp", f"expected ISO 8601 with offset, found {raw!r} ({exc})") from None
+    try:
+        return to_us(moment)
+    except ValueError as exc:
+        raise MessageError("timestamp", f"{raw!r} is {exc}") from None
 
 
 def _page_path(properties: Mapping[str, Any]) -> str | None:

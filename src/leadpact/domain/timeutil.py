@@ -15,11 +15,28 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 
 
+EARLIEST_US = -2_208_988_800 * US_PER_SECOND
+"""1900-01-01T00:00:00Z, the earliest moment leadpact accepts."""
+LATEST_US = 221_845_392_000 * US_PER_SECOND
+"""9000-01-01T00:00:00Z (exclusive): far enough from datetime's year 9999 that any time zone,
+deadline or report period around an accepted moment can still be shown."""
+RANGE_TEXT = "from 1900-01-01 to 9000-01-01 (UTC)"
+
+
+def in_range(us: int) -> bool:
+    return EARLIEST_US <= us < LATEST_US
+
+
 def to_us(moment: datetime) -> int:
-    """An aware datetime as microseconds since the epoch (exact, no float rounding)."""
+    """An aware datetime as microseconds since the epoch (exact, no float rounding); ValueError
+    outside the supported range (a timestamp at year 1 or 9999 would crash rendering it in a
+    time zone, so such input is refused where it is read, naming the field)."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("timestamp has no UTC offset")
-    return (moment - _EPOCH) // _ONE_US
+    us = (moment - _EPOCH) // _ONE_US
+    if not in_range(us):
+        raise ValueError(f"outside the supported range, {RANGE_TEXT}")
+    return us
 
 
 def from_us(us: int, zone: tzinfo = UTC) -> datetime:

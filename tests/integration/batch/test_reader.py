@@ -144,7 +144,18 @@ def _random_message(rng: random.Random, n: int) -> Any:
     return msg
 
 
+EDGE_MOMENTS = (
+    "0001-01-01T00:00:00+14:00",  # outside the supported range: refused, naming the range
+    "1899-12-31T23:59:59.999999Z",
+    "1900-01-01T00:00:00Z",  # the first accepted moment
+    "8999-12-31T23:59:59.999999Z",  # the last
+    "9000-01-01T00:00:00Z",
+    "9999-12-31T23:59:59-12:00",
+)
+
+
 def _special_lines() -> list[str]:
+    edge = '{"type":"track","messageId":"e%d","timestamp":"%s","userId":"u1","event":"E"}'
     base = '{"type":"track","messageId":"s%d","timestamp":"2026-01-09T15:00:00+09:00","userId":"u1","event":"E"%s}'
     return [
         "",
@@ -162,6 +173,7 @@ def _special_lines() -> list[str]:
         base % (6, ',"properties":{"x":1e400}'),
         "\ufeff" + base % (7, ""),
         base % (8, ',"traits":{"a":1}') + "   ",
+        *(edge % (n, moment) for n, moment in enumerate(EDGE_MOMENTS)),
     ]
 
 

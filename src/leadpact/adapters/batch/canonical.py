@@ -22,6 +22,7 @@ from typing import Final
 from leadpact.adapters.batch.matching import RuleMatching
 from leadpact.adapters.batch.sql_compile import EventColumns, text
 from leadpact.domain.messages import ACTIONS, MESSAGE_TYPES, ROLES
+from leadpact.domain.timeutil import EARLIEST_US, LATEST_US
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,7 +400,9 @@ def _timestamp_sql(r: RawRow) -> str:
         f"(CASE WHEN {_is_str(r.timestamp)} AND regexp_matches({ts}, {pattern}) AND left({ts}, 4) <> '0000'"
         f" THEN epoch_us({local}) - {offset_us} END)"
     )
-    return f"coalesce({r.ts_us}, {parsed})"
+    ts_us = f"coalesce({r.ts_us}, {parsed})"
+    # outside the range parse_message accepts: not ok here, so the row gets parse_message's reason
+    return f"(CASE WHEN {ts_us} >= {EARLIEST_US} AND {ts_us} < {LATEST_US} THEN {ts_us} END)"
 
 
 def _page_path_sql() -> str:

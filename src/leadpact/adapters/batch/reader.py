@@ -32,7 +32,7 @@ from leadpact.adapters.batch.matching import RuleMatching
 from leadpact.adapters.batch.sql_compile import EventColumns, text
 from leadpact.adapters.jsonl import read_messages
 from leadpact.domain.messages import Message, MessageError, describe, parse_message
-from leadpact.domain.timeutil import iso
+from leadpact.domain.timeutil import RANGE_TEXT, in_range, iso
 
 CHUNK_BYTES: Final = 64 << 20
 _JSON_FIELDS: Final = (
@@ -391,6 +391,8 @@ def record_message(values: dict[str, Any]) -> dict[str, Any]:
         msg[key] = value
     ts_us = values.get("ts_us")
     if isinstance(ts_us, int):
+        if not in_range(ts_us):
+            raise _BadCellError(f"timestamp: ts_us {ts_us} is outside the supported range, {RANGE_TEXT}")
         msg["timestamp"] = iso(ts_us)  # leadpact's layout: ts_us is authoritative
     if "actor" not in values and (values.get("actor_id") is not None or values.get("actor_role") is not None):
         actor: dict[str, Any] = {"role": values.get("actor_role")}

@@ -50,7 +50,10 @@ def read_moment(raw: str, fmt: str | None, zone: tzinfo) -> int:
         raise CellError(f"expected {expected}, found {_shown(raw)}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return to_us(moment)
+    try:
+        return to_us(moment)
+    except ValueError as exc:
+        raise CellError(f"{_shown(raw)} is {exc}") from None
 
 
 def read_date(raw: str, fmt: str | None, zone: tzinfo) -> str:

@@ -400,21 +400,30 @@ class DashboardService:
         now = self.now()
         reports = 0
         for view in views:
-            if isinstance(view, QueueFilter):
-                self.queue(view, remember=False)
-                continue
-            reports += 1
-            if reports > WARM_REPORTS_AT_MOST:
-                continue
-            active = self.active()
-            snapshot = self.leads(touches=view.needs_touches)
-            latest = self._latest_for(view, active, snapshot)
-            if latest is None or now - latest.at >= FRESH_US:
-                time.sleep(YIELD_SECONDS)
-                figures = self._compute_latest(view, active, snapshot, now)
-                for hook in self.warm_hooks:
-                    hook(view, figures.data)
+            if not isinstance(view, QueueFilter):
+                reports += 1
+                if reports > WARM_REPORTS_AT_MOST:
+                    continue
+            try:
+                self._warm_view(view, now)
+            except Exception:  # one view that cannot be computed must not keep the others stale
+                _log.exception("dashboard: warming %r failed; it is no longer kept warm", view)
+                with self._recent_lock:
+                    self._recent.pop(view, None)
         self.facets()
+
+    def _warm_view(self, view: ReportRequest | QueueFilter, now: int) -> None:
+        if isinstance(view, QueueFilter):
+            self.queue(view, remember=False)
+            return
+        active = self.active()
+        snapshot = self.leads(touches=view.needs_touches)
+        latest = self._latest_for(view, active, snapshot)
+        if latest is None or now - latest.at >= FRESH_US:
+            time.sleep(YIELD_SECONDS)
+            figures = self._compute_latest(view, active, snapshot, now)
+            for hook in self.warm_hooks:
+                hook(view, figures.data)
 
     def _warm_loop(self) -> None:
         while time.monotonic() - self._last_use < IDLE_SECONDS:
