@@ -146,6 +146,13 @@ def test_a_recorded_action_invalid_under_the_proposal_is_reported_not_fatal():
     assert "not allowed in stage mal" in refused[0]["reason"]
 
 
+def test_in_japanese_the_refusal_reads_in_japanese():
+    report = backtest(_messages(), default_agreement(), PROPOSED, AS_OF)
+    text = backtest_text(report, "ja", width=400)
+    assert "「受け入れ」はステージMALでは実行できません（実行できるステージ: MQL）" in text
+    assert "not allowed in stage" not in text
+
+
 def test_the_proposal_swapped_both_ways_reports_newly_and_earlier():
     report = backtest(_messages(), PROPOSED, default_agreement(), AS_OF)
     kinds = {c.lead_id: c.change for c in report.changes}

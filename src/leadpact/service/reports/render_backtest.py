@@ -14,6 +14,7 @@ from rich.table import Table
 from leadpact.domain.timeutil import iso
 from leadpact.service.backtest import BacktestReport, RefusedRow, Side
 from leadpact.service.labels import Lang, action_label, role_label, stage_label
+from leadpact.service.refusals import refusal_text
 from leadpact.service.reports.headings import heading
 from leadpact.service.reports.render_text import DASH, duration, percent
 from leadpact.service.reports.stats import hours
@@ -250,4 +251,4 @@ def _shift(us: int | None, lang: Lang) -> str:
 def _refused_row(row: RefusedRow, report: BacktestReport, lang: Lang) -> list[str]:
     r = row.refused
     actor = f"{r.actor_id} ({role_label(r.actor_role, lang)})"
-    return [row.lead_id, action_label(r.action, lang), actor, _when(r.at, report), r.reason]
+    return [row.lead_id, action_label(r.action, lang), actor, _when(r.at, report), refusal_text(r.reason, lang)]
