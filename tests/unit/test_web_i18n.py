@@ -7,8 +7,13 @@ import re
 import string
 from pathlib import Path
 
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
 from leadpact.entrypoints import web
-from leadpact.entrypoints.web.i18n import WORDS, Words
+from leadpact.entrypoints.web import PAGES
+from leadpact.entrypoints.web.i18n import FIELD_WORDS, WORDS, Words
+from leadpact.entrypoints.web.routes import queue, waterfall
 
 WEB = Path(web.__file__).parent
 
@@ -55,8 +60,38 @@ def test_dynamic_word_families_are_complete() -> None:
         assert f"queue.{section}_hint" in WORDS["en"]
     for channel in ("phone", "email", "meeting", "web"):
         assert f"channel.{channel}" in WORDS["en"]
-    for field in ("from", "to", "by", "kind", "as_of", "target"):
-        assert f"filter.{field}" in WORDS["en"]
+
+
+UNNAMED_FIELDS = {"csrf_token", "intent", "next", "job", "job_id", "digest", "neglected_rows", "upcoming_rows"}
+"""Hidden form fields and ids in paths: no label on any page, so errors name them as sent."""
+
+
+def _fields_the_pages_accept() -> set[str]:
+    """Every path, query and form parameter of a dashboard route: those FastAPI reads, and the
+    filters and options the pages read from the query themselves."""
+    names = {"lang", "timeline", "flow", *waterfall.FORM_KEYS, *queue.FORM_KEYS, "neglected_rows", "upcoming_rows"}
+    for module in PAGES:
+        for route in module.router.routes:
+            assert isinstance(route, APIRoute)
+            names |= _parameters(route.dependant)
+    return names
+
+
+def _parameters(dependant: Dependant) -> set[str]:
+    own = {param.alias for param in (*dependant.path_params, *dependant.query_params, *dependant.body_params)}
+    return own.union(*(_parameters(sub) for sub in dependant.dependencies))
+
+
+def test_every_field_the_pages_accept_has_a_word_in_both_languages() -> None:
+    accepted = _fields_the_pages_accept()
+    assert {"size", "campaign", "reason", "action", "target", "yaml", "lead_id"} <= accepted, "the scan found them"
+    assert sorted(accepted - UNNAMED_FIELDS - FIELD_WORDS.keys()) == []
+    for lang in ("ja", "en"):
+        for key in FIELD_WORDS.values():
+            assert key in WORDS[lang], key
+    assert Words("ja").field("size") == "企業規模"
+    assert Words("en").field("from") == "From"
+    assert Words("en").field("csrf_token") == "csrf_token"
 
 
 def test_engine_vocabulary_comes_from_the_shared_labels() -> None:

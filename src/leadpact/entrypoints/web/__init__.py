@@ -22,6 +22,8 @@ from leadpact.entrypoints.web.sessions import SessionStore
 from leadpact.entrypoints.web.viewer import SignInRequiredError
 
 STATIC = Path(__file__).resolve().parent / "static"
+PAGES = (auth, waterfall, queue, lead, agreement, backtest, charts, nurture)
+"""The page modules, each with a ``router`` of :class:`~.routing.WebRoute` routes."""
 
 
 def register_web(app: FastAPI, *, sessions: SessionStore | None = None, warm: bool = True) -> None:
@@ -31,7 +33,7 @@ def register_web(app: FastAPI, *, sessions: SessionStore | None = None, warm: bo
     app.state.dashboard_warm = warm
     app.add_middleware(WebMiddleware, sessions=app.state.web_sessions)
     app.mount("/static", StaticFiles(directory=STATIC), name="web-static")
-    for module in (auth, waterfall, queue, lead, agreement, backtest, charts, nurture):
+    for module in PAGES:
         app.include_router(module.router)
     app.add_exception_handler(SignInRequiredError, _to_sign_in)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from leadpact.service import labels
+from leadpact.service.dashboard.segments import FILTER_KINDS
 from leadpact.service.labels import LANGS, Lang
 from leadpact.service.reports.headings import HEADINGS
 from leadpact.service.reports.segments import NONE
@@ -61,7 +62,6 @@ WORDS: Final[dict[Lang, dict[str, str]]] = {
         "filter.reset": "Reset",
         "filter.kind": "Report",
         "filter.as_of": "As of",
-        "filter.target": "Target",
         "segment.source": "Source",
         "segment.industry": "Industry",
         "segment.size": "Company size",
@@ -206,6 +206,9 @@ WORDS: Final[dict[Lang, dict[str, str]]] = {
         "lead.denied": "Not allowed: {reason}.",
         "lead.refused_now": "Refused, nothing was recorded: {reason}.",
         "lead.invalid": "Not recorded: {reason}.",
+        "field.action": "Action",
+        "field.reason": "Reason",
+        "field.note": "Note",
         "lead.unknown": "There is no lead {lead}.",
         "channel.phone": "Phone",
         "channel.email": "E-mail",
@@ -256,6 +259,9 @@ WORDS: Final[dict[Lang, dict[str, str]]] = {
         "agreement.too_large": "The file is larger than 1 MB.",
         "agreement.not_utf8": "The file is not UTF-8 text.",
         "agreement.empty": "No YAML was given.",
+        "agreement.pasted": "(pasted text)",
+        "field.old": "Old version",
+        "field.new": "New version",
         "agreement.diff_title": "{old} → {new}",
         "agreement.diff_counts": "{added} line(s) added, {removed} removed",
         "agreement.identical": "The two versions are identical.",
@@ -410,7 +416,6 @@ WORDS: Final[dict[Lang, dict[str, str]]] = {
         "filter.reset": "リセット",
         "filter.kind": "レポート",
         "filter.as_of": "基準時点",
-        "filter.target": "転換の基準",
         "segment.source": "流入元",
         "segment.industry": "業種",
         "segment.size": "企業規模",
@@ -551,6 +556,9 @@ WORDS: Final[dict[Lang, dict[str, str]]] = {
         "lead.denied": "権限がありません: {reason}。",
         "lead.refused_now": "拒否されました(何も記録されていません): {reason}。",
         "lead.invalid": "記録されませんでした: {reason}。",
+        "field.action": "操作",
+        "field.reason": "理由",
+        "field.note": "メモ",
         "lead.unknown": "リード {lead} は存在しません。",
         "channel.phone": "電話",
         "channel.email": "メール",
@@ -600,6 +608,9 @@ WORDS: Final[dict[Lang, dict[str, str]]] = {
         "agreement.too_large": "ファイルが1MBを超えています。",
         "agreement.not_utf8": "ファイルがUTF-8のテキストではありません。",
         "agreement.empty": "YAMLが入力されていません。",
+        "agreement.pasted": "(貼り付けたテキスト)",
+        "field.old": "比較元のバージョン",
+        "field.new": "比較先のバージョン",
         "agreement.diff_title": "{old} → {new}",
         "agreement.diff_counts": "{added}行追加、{removed}行削除",
         "agreement.identical": "2つのバージョンは同一です。",
@@ -768,6 +779,38 @@ JOB_LEVELS: Final[dict[Lang, dict[str, str]]] = {
         "student": "Student",
     },
 }
+FIELD_WORDS: Final[dict[str, str]] = {
+    "from": "filter.from",
+    "to": "filter.to",
+    "by": "filter.by",
+    "kind": "filter.kind",
+    "as_of": "filter.as_of",
+    **{kind: f"segment.{kind}" for kind in FILTER_KINDS},
+    "owner": "col.person",
+    "team": "col.team",
+    "sla": "col.sla",
+    "department": "col.department",
+    "hot": "queue.hot_only",
+    "lead_id": "col.lead",
+    "timeline": "lead.timeline",
+    "version": "col.version",
+    "old": "field.old",
+    "new": "field.new",
+    "flow": "nurture.flow",
+    "lang": "nav.language",
+    "key": "login.key",
+    "action": "field.action",
+    "reason": "field.reason",
+    "items": "lead.bant_items",
+    "channel": "lead.channel",
+    "body": "field.note",
+    "yaml": "agreement.source",
+    "file": "agreement.file",
+    "target": "calibration.target",
+}
+"""The page's word for each path, query and form parameter of the dashboard, so an error names the
+field as the reader sees it. Hidden fields (``csrf_token``, ``intent``, ``next``) and ids in paths
+(``job_id``, ``digest``) have none and are named as sent."""
 _REASONS: Final[dict[Lang, dict[str, str]]] = {  # the reports' own words, so page and CLI agree
     lang: {NO_REASON: HEADINGS[lang]["reason.none"], EXCLUDED: HEADINGS[lang]["reason.exclusion"]} for lang in LANGS
 }
@@ -785,6 +828,11 @@ class Words:
         if text is None:
             return key  # a missing word shows its key rather than breaking the page
         return text.format(**values) if values else text
+
+    def field(self, name: str) -> str:
+        """A parameter or form field as the page calls it ("From", 開始日), else its own name."""
+        key = FIELD_WORDS.get(name)
+        return self(key) if key is not None else name
 
     def stage(self, stage: str) -> str:
         return labels.stage_label(stage, self.lang)

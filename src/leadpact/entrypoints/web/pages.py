@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from leadpact import __version__
+from leadpact.domain.messages import MessageError
 from leadpact.entrypoints.web.formatting import Formatter
 from leadpact.entrypoints.web.i18n import Words
 from leadpact.entrypoints.web.viewer import Viewer, current_url, ensure_session, lead_url, page_lang, services_of
@@ -86,6 +87,11 @@ def period_text(words: Words, fmt: Formatter, start: int | str | None, end: int 
     return words("waterfall.period", start=fmt.date(start) if start else "…", end=fmt.date(end) if end else "…")
 
 
+def reader_lang(request: Request, viewer: Viewer | None) -> Lang:
+    """The language the page is written in, for the signed-in viewer or anyone else."""
+    return viewer.lang if viewer is not None else page_lang(request, ensure_session(request))
+
+
 def error_page(
     request: Request, viewer: Viewer | None, status: int, message: str, *, back: str | None = None
 ) -> HTMLResponse:
@@ -97,7 +103,13 @@ def error_page(
         viewer=viewer,
         title_key=key,
         status=status,
-        heading=Words(viewer.lang if viewer else page_lang(request, None))(key),
+        heading=Words(reader_lang(request, viewer))(key),
         message=message,
         back=back,
     )
+
+
+def bad_input_page(request: Request, viewer: Viewer | None, error: MessageError, *, back: str | None) -> HTMLResponse:
+    """400 naming the parameter or form field as the page calls it: "Company size: expected …"."""
+    field = Words(reader_lang(request, viewer)).field(error.field)
+    return error_page(request, viewer, 400, f"{field}: {error.problem}", back=back)

@@ -8,27 +8,32 @@ Uploading and activating call the same services and permission check as the API
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import PurePosixPath
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from leadpact.adapters.agreement_yaml import load_agreement_text
 from leadpact.domain.agreement import AgreementError, Problem
-from leadpact.entrypoints.web.forms import refused_form
+from leadpact.entrypoints.web.forms import role_form
 from leadpact.entrypoints.web.i18n import Words
-from leadpact.entrypoints.web.pages import error_page, render
+from leadpact.entrypoints.web.pages import bad_input_page, error_page, render
+from leadpact.entrypoints.web.routing import web_router
 from leadpact.entrypoints.web.state import dashboard
-from leadpact.entrypoints.web.viewer import FormExpiredError, Viewer, ViewerDep, check_form, services_of
+from leadpact.entrypoints.web.viewer import Viewer, ViewerDep, services_of
 from leadpact.service.agreement_render import render_agreement
 from leadpact.service.agreements import UnknownVersionError, VersionConflictError
-from leadpact.service.auth import AGREEMENT_ROLES, AccessDeniedError, require_agreement_admin
+from leadpact.service.auth import AGREEMENT_ROLES, require_agreement_admin
 from leadpact.service.dashboard.diff import line_diff
+from leadpact.service.ingest import text_problem
 
-router = APIRouter(include_in_schema=False)
+router = web_router()
 
 MAX_AGREEMENT_BYTES: Final = 1024 * 1024
-SOURCE: Final = "agreement.yaml"
+MAX_SOURCE_NAME: Final = 255
+AgreementForm = Annotated[Viewer, role_form(back="/agreement", require=require_agreement_admin)]
+"""Uploading and activating change the agreement: marketing and admin only."""
 DOCUMENT_CSP: Final = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
 """The rendered agreement is a self-contained page with its own ``<style>`` and no script."""
 
@@ -113,6 +118,7 @@ def check_page(
     text: str,
     problems: list[Problem],
     *,
+    source: str,
     status: int,
     parsed: tuple[str, str] | None = None,
 ) -> Response:
@@ -131,28 +137,37 @@ def check_page(
         lines=list(enumerate(text.splitlines(), start=1)),
         problems=problems,
         by_line=dict(by_line),
-        source=SOURCE,
+        source=source,
         parsed_name=parsed[0] if parsed else "",
         parsed_version=parsed[1] if parsed else "",
     )
 
 
+def source_name(filename: str | None, words: Words) -> str:
+    """What validation errors call the YAML (SPEC §4: every error names the file): the uploaded
+    file's own name, without the folders some browsers send and without control characters;
+    pasted text is called so."""
+    if not filename:
+        return words("agreement.pasted")
+    base = PurePosixPath(filename.replace("\\", "/")).name
+    printable = "".join(char for char in base if char.isprintable())[:MAX_SOURCE_NAME]
+    return printable or words("agreement.file")
+
+
 @router.post("/agreement/upload")
 def agreement_upload(
     request: Request,
-    viewer: ViewerDep,
-    csrf_token: Annotated[str | None, Form()] = None,
+    viewer: AgreementForm,
     intent: Annotated[str, Form()] = "check",
     yaml: Annotated[str, Form(max_length=MAX_AGREEMENT_BYTES)] = "",
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     words = Words(viewer.lang)
-    refused = refused_form(request, viewer, csrf_token, back="/agreement", require=require_agreement_admin)
-    if refused is not None:
-        return refused
     text = yaml
-    if file is not None and file.filename:
-        raw = file.file.read(MAX_AGREEMENT_BYTES + 1)
+    upload = file if file is not None and file.filename else None
+    source = source_name(upload.filename if upload is not None else None, words)
+    if upload is not None:
+        raw = upload.file.read(MAX_AGREEMENT_BYTES + 1)
         if len(raw) > MAX_AGREEMENT_BYTES:
             return error_page(request, viewer, 400, words("agreement.too_large"), back="/agreement")
         try:
@@ -160,21 +175,24 @@ def agreement_upload(
         except UnicodeDecodeError:
             return error_page(request, viewer, 400, words("agreement.not_utf8"), back="/agreement")
     text = text.replace("\r\n", "\n")
-    if not text.strip() or "\x00" in text:
+    if not text.strip():
         return error_page(request, viewer, 400, words("agreement.empty"), back="/agreement")
+    unstorable = text_problem(text, source)  # pasted text was checked with the form; a file's is here
+    if unstorable is not None:
+        return bad_input_page(request, viewer, unstorable, back="/agreement")
     try:
-        parsed = load_agreement_text(text, SOURCE)
+        parsed = load_agreement_text(text, source)
     except AgreementError as exc:
-        return check_page(request, viewer, text, exc.problems, status=400)
+        return check_page(request, viewer, text, exc.problems, source=source, status=400)
     if intent != "upload":
-        return check_page(request, viewer, text, [], status=200, parsed=(parsed.name, parsed.version))
+        return check_page(request, viewer, text, [], source=source, status=200, parsed=(parsed.name, parsed.version))
     services = services_of(request)
     service = dashboard(request)
     try:
-        uploaded = services.agreements.upload(text, SOURCE, viewer.who.name, service.now())
+        uploaded = services.agreements.upload(text, source, viewer.who.name, service.now())
     except VersionConflictError as exc:
         viewer.session.flash("error", str(exc))
-        return check_page(request, viewer, text, [], status=409, parsed=(parsed.name, parsed.version))
+        return check_page(request, viewer, text, [], source=source, status=409, parsed=(parsed.name, parsed.version))
     job = service.backtest(text, None, None)
     key = "agreement.uploaded" if uploaded.created else "agreement.already_stored"
     viewer.session.flash("ok", key, version=uploaded.record.version)
@@ -184,20 +202,12 @@ def agreement_upload(
 @router.post("/agreement/activate")
 def agreement_activate(
     request: Request,
-    viewer: ViewerDep,
-    csrf_token: Annotated[str | None, Form()] = None,
+    viewer: AgreementForm,
     version: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    words = Words(viewer.lang)
+    services = services_of(request)
     try:
-        check_form(request, viewer.session, csrf_token)
-        require_agreement_admin(viewer.who)
-        services = services_of(request)
         services.agreements.activate(version, viewer.who.name, dashboard(request).now())
-    except FormExpiredError:
-        return error_page(request, viewer, 403, words("error.form_expired"), back="/agreement")
-    except AccessDeniedError as exc:
-        return error_page(request, viewer, exc.status, words("lead.denied", reason=exc.message), back="/agreement")
     except UnknownVersionError as exc:
         return error_page(request, viewer, 404, str(exc), back="/agreement")
     services.engine.notify()

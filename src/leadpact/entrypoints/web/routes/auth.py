@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from leadpact.entrypoints.web.i18n import Words
 from leadpact.entrypoints.web.pages import error_page, render
+from leadpact.entrypoints.web.routing import web_router
 from leadpact.entrypoints.web.state import dashboard
 from leadpact.entrypoints.web.viewer import (
     FormExpiredError,
@@ -23,7 +24,7 @@ from leadpact.entrypoints.web.viewer import (
 )
 from leadpact.service.auth import AccessDeniedError, hash_key
 
-router = APIRouter(include_in_schema=False)
+router = web_router()
 
 SALES_ROLES = frozenset({"inside_sales", "field_sales"})
 MAX_KEY_LENGTH = 512

@@ -10,18 +10,19 @@ for marketing and admin, like every agreement change.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from leadpact.domain.agreement import AgreementError
 from leadpact.domain.messages import MessageError
 from leadpact.entrypoints.web.charts import chart_url, font_for
 from leadpact.entrypoints.web.formatting import Formatter
-from leadpact.entrypoints.web.forms import refused_form
+from leadpact.entrypoints.web.forms import role_form
 from leadpact.entrypoints.web.i18n import Words
-from leadpact.entrypoints.web.pages import error_page, period_text, render
+from leadpact.entrypoints.web.pages import bad_input_page, error_page, period_text, render
+from leadpact.entrypoints.web.routing import web_router
 from leadpact.entrypoints.web.state import charts, dashboard
 from leadpact.entrypoints.web.viewer import Viewer, ViewerDep, services_of
 from leadpact.service.agreements import UnknownVersionError, VersionConflictError
@@ -31,9 +32,11 @@ from leadpact.service.calibration.words import words_for
 from leadpact.service.dashboard.jobs import Job
 from leadpact.service.dashboard.period import parse_period
 
-router = APIRouter(include_in_schema=False)
+router = web_router()
 
 REFRESH_SECONDS = 2
+AgreementForm = Annotated[Viewer, role_form(back="/backtest", require=require_agreement_admin)]
+"""Calibrating and storing its proposal change agreements: marketing and admin only."""
 
 
 def _lift_src(request: Request, job: Job, viewer: Viewer) -> str:
@@ -76,16 +79,11 @@ def backtest_page(request: Request, viewer: ViewerDep) -> Response:
 @router.post("/backtest")
 def backtest_start(
     request: Request,
-    viewer: ViewerDep,
-    csrf_token: Annotated[str | None, Form()] = None,
+    viewer: Annotated[Viewer, role_form(back="/backtest")],
     version: Annotated[str, Form(max_length=64)] = "",
     start: Annotated[str, Form(alias="from", max_length=64)] = "",
     end: Annotated[str, Form(alias="to", max_length=64)] = "",
 ) -> Response:
-    words = Words(viewer.lang)
-    refused = refused_form(request, viewer, csrf_token, back="/backtest")
-    if refused is not None:
-        return refused
     service = dashboard(request)
     try:
         text = services_of(request).agreements.get(version).yaml_text
@@ -94,7 +92,7 @@ def backtest_start(
     except UnknownVersionError as exc:
         return error_page(request, viewer, 404, str(exc), back="/backtest")
     except MessageError as exc:
-        return error_page(request, viewer, 400, f"{words('filter.' + exc.field)}: {exc.problem}", back="/backtest")
+        return bad_input_page(request, viewer, exc, back="/backtest")
     except AgreementError as exc:
         return error_page(request, viewer, 400, str(exc), back="/backtest")
     return RedirectResponse(f"/backtest/{job.id}", status_code=303)
@@ -142,13 +140,9 @@ def _delta(current: Any, proposed: Any, kind: str) -> str:
 @router.post("/backtest/calibration")
 def calibration_start(
     request: Request,
-    viewer: ViewerDep,
-    csrf_token: Annotated[str | None, Form()] = None,
-    target: Annotated[str, Form(pattern="^(customer|sql)$")] = "customer",
+    _viewer: AgreementForm,
+    target: Annotated[Literal["customer", "sql"], Form()] = "customer",
 ) -> Response:
-    refused = refused_form(request, viewer, csrf_token, back="/backtest", require=require_agreement_admin)
-    if refused is not None:
-        return refused
     dashboard(request).calibrate(target)
     return RedirectResponse("/backtest#calibration", status_code=303)
 
@@ -156,15 +150,11 @@ def calibration_start(
 @router.post("/backtest/calibration/propose")
 def calibration_propose(
     request: Request,
-    viewer: ViewerDep,
-    csrf_token: Annotated[str | None, Form()] = None,
+    viewer: AgreementForm,
     job: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Store the calibration's proposed agreement as a version and back-test it."""
     words = Words(viewer.lang)
-    refused = refused_form(request, viewer, csrf_token, back="/backtest", require=require_agreement_admin)
-    if refused is not None:
-        return refused
     service = dashboard(request)
     found = service.jobs.by_id(job)
     if found is None or found.key[0] != "calibration" or found.state != "done":

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
+from leadpact.entrypoints.web.routing import web_router
 from leadpact.entrypoints.web.state import charts
 from leadpact.entrypoints.web.viewer import ViewerDep
 
-router = APIRouter(include_in_schema=False)
+router = web_router()
 
 
 @router.get("/charts/{digest}.png")

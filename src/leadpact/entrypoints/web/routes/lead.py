@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from leadpact.adapters.store.event_log import EventLog
 from leadpact.domain.messages import Message, MessageError
 from leadpact.entrypoints.web.formatting import Formatter
+from leadpact.entrypoints.web.forms import form_text, guarded_form, refused_form
 from leadpact.entrypoints.web.i18n import Words
 from leadpact.entrypoints.web.lead_view import (
     ACTION_ORDER,
@@ -28,13 +30,14 @@ from leadpact.entrypoints.web.lead_view import (
     timeline,
 )
 from leadpact.entrypoints.web.pages import error_page, render
+from leadpact.entrypoints.web.routing import web_router
 from leadpact.entrypoints.web.state import dashboard
-from leadpact.entrypoints.web.viewer import FormExpiredError, Viewer, ViewerDep, check_form, lead_url, services_of
+from leadpact.entrypoints.web.viewer import Viewer, ViewerDep, lead_url, services_of
 from leadpact.service.actions import ActionRefusedError
-from leadpact.service.auth import AccessDeniedError, require_action, require_writer
+from leadpact.service.auth import AccessDeniedError, Principal, require_action, require_writer
 from leadpact.service.leads import UnknownLeadError
 
-router = APIRouter(include_in_schema=False)
+router = web_router()
 
 MAX_REASON: Final = 500
 MAX_NOTE: Final = 10_000
@@ -92,12 +95,36 @@ def lead_page(request: Request, lead_id: str, viewer: ViewerDep) -> Response:
     return _page(request, viewer, lead_id)
 
 
+def may_post(who: Principal, intent: str, action: str) -> str:
+    """The role, when it may do what the form asks: a note needs a writer, an action the role's
+    permission; an action that does not exist needs a writer too (its name is refused after)."""
+    if intent != "note" and action in ACTION_ORDER:
+        return require_action(who, action)
+    return require_writer(who)
+
+
+def _check_lead_form(request: Request, viewer: Viewer, form: FormData) -> Response | None:
+    """A refused form answers with the lead page, its reason shown where the actions are."""
+    lead_id: str = request.path_params["lead_id"]
+    intent, action = form_text(form, "intent") or "action", form_text(form, "action") or ""
+
+    def answer(status: int, message: str) -> Response:
+        return _page(request, viewer, lead_id, status=status, error=message)
+
+    return refused_form(
+        request,
+        viewer,
+        form_text(form, "csrf_token"),
+        answer=answer,
+        require=lambda who: may_post(who, intent, action),
+    )
+
+
 @router.post("/leads/{lead_id:path}")
 def lead_post(
     request: Request,
     lead_id: str,
-    viewer: ViewerDep,
-    csrf_token: Annotated[str | None, Form()] = None,
+    viewer: Annotated[Viewer, guarded_form(_check_lead_form)],
     intent: Annotated[str, Form()] = "action",
     action: Annotated[str, Form(max_length=32)] = "",
     reason: Annotated[str, Form(max_length=MAX_REASON)] = "",
@@ -107,16 +134,12 @@ def lead_post(
     body: Annotated[str, Form(max_length=MAX_NOTE)] = "",
 ) -> Response:
     words = Words(viewer.lang)
-    try:
-        check_form(request, viewer.session, csrf_token)
-    except FormExpiredError:
-        return _page(request, viewer, lead_id, status=403, error=words("error.form_expired"))
     services = services_of(request)
     service = dashboard(request)
     now = service.now()
     try:
+        role = may_post(viewer.who, intent, action)  # checked by the guard already, on the same form
         if intent == "note":
-            role = require_writer(viewer.who)
             if not body.strip():
                 raise MessageError("body", words("lead.note_empty"))
             services.leads.add_note(lead_id, viewer.who.name, role, body.strip(), now)
@@ -124,7 +147,6 @@ def lead_post(
         else:
             if action not in ACTION_ORDER:
                 raise MessageError("action", f"expected one of {', '.join(ACTION_ORDER)}, found {action!r}")
-            role = require_action(viewer.who, action)
             services.actions.act(
                 lead_id,
                 action,

@@ -10,17 +10,17 @@ from __future__ import annotations
 from typing import Any, Final
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from leadpact.domain.messages import MessageError
 from leadpact.entrypoints.api.routes.reports import get_flow_reports
-from leadpact.entrypoints.web.i18n import Words
-from leadpact.entrypoints.web.pages import error_page, render
+from leadpact.entrypoints.web.pages import bad_input_page, render
+from leadpact.entrypoints.web.routing import web_router
 from leadpact.entrypoints.web.viewer import ViewerDep, services_of
 from leadpact.service.nurture.store_report import FlowReportService
 
-router = APIRouter(include_in_schema=False)
+router = web_router()
 
 UPDATING_REFRESH_SECONDS: Final = 2
 
@@ -48,8 +48,7 @@ def nurture_page(request: Request, viewer: ViewerDep) -> Response:
     try:
         report = view.report.select(chosen)
     except MessageError as exc:
-        words = Words(viewer.lang)
-        return error_page(request, viewer, 400, f"{words('nurture.flow')}: {exc.problem}", back="/nurture")
+        return bad_input_page(request, viewer, exc, back="/nurture")
     data = report.to_json(viewer.lang)
     return render(
         request,
@@ -66,9 +65,7 @@ def nurture_page(request: Request, viewer: ViewerDep) -> Response:
 
 @router.get("/nurture.json")
 def nurture_json(request: Request, viewer: ViewerDep) -> Response:
-    """The page's numbers as ``GET /v1/reports/flows`` answers them, for the signed-in reader."""
-    try:
-        report = flow_reports(request).current(_now(request), _chosen(request))
-    except MessageError as exc:
-        return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=400)
+    """The page's numbers as ``GET /v1/reports/flows`` answers them, for the signed-in reader; an
+    unknown flow's MessageError is answered like the API's (400 ``{detail, field}``) by the route."""
+    report = flow_reports(request).current(_now(request), _chosen(request))
     return JSONResponse(report.to_json(viewer.lang))

@@ -3,16 +3,20 @@ hot leads first; one click to the lead."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
+from leadpact.domain.agreement import DEPARTMENTS, Agreement
+from leadpact.domain.messages import MessageError
 from leadpact.domain.results import LeadResult
 from leadpact.entrypoints.web.i18n import Words
-from leadpact.entrypoints.web.pages import render
+from leadpact.entrypoints.web.pages import bad_input_page, render
+from leadpact.entrypoints.web.routing import web_router
 from leadpact.entrypoints.web.state import dashboard
 from leadpact.entrypoints.web.viewer import ViewerDep
 from leadpact.service.dashboard import QueueFilter
@@ -20,11 +24,27 @@ from leadpact.service.dashboard.queue import NO_OWNER, QueueItem
 from leadpact.service.reports import ReportScope
 from leadpact.service.reports.sla import business_days_between
 
-router = APIRouter(include_in_schema=False)
+router = web_router()
 
 PAGE: Final = 50
 MAX_ROWS: Final = 2000
 FORM_KEYS: Final = ("owner", "team", "sla", "department", "hot")
+HOT_VALUES: Final = {"1": True, "0": False}
+"""``hot=1``: hot leads only (the checkbox); ``hot=0`` or none: every lead."""
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """The values the SLA and department filters accept: the active agreement's SLAs and the
+    departments owning them (a clock's department is its SLA's owner)."""
+
+    slas: tuple[str, ...]
+    departments: tuple[str, ...]
+
+    @classmethod
+    def of(cls, agreement: Agreement) -> Choices:
+        owners = {rule.owner for rule in agreement.sla}
+        return cls(tuple(rule.id for rule in agreement.sla), tuple(d for d in DEPARTMENTS if d in owners))
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +64,20 @@ def company_name(lead: LeadResult) -> str:
     return str(lead.traits.get("company") or lead.company.get("name") or "")
 
 
-def _filter(form: dict[str, str]) -> QueueFilter:
+def _one_of(form: dict[str, str], name: str, allowed: Iterable[str]) -> None:
+    """An unknown value would only empty the queue: MessageError naming the filter instead."""
+    value, known = form.get(name), tuple(allowed)
+    if value is not None and value not in known:
+        expected = f"one of {', '.join(known)}" if known else "none (the agreement in force has no SLA)"
+        raise MessageError(name, f"expected {expected}, found {value!r}")
+
+
+def _filter(form: dict[str, str], choices: Choices) -> QueueFilter:
+    """The queue's filter from the form (MessageError for a value no clock can have)."""
+    _one_of(form, "sla", choices.slas)
+    _one_of(form, "department", choices.departments)
+    _one_of(form, "hot", HOT_VALUES)
+
     def person(value: str | None) -> str | None:
         return NO_OWNER if value == "-" else value
 
@@ -53,7 +86,7 @@ def _filter(form: dict[str, str]) -> QueueFilter:
         team=person(form.get("team")),
         sla=form.get("sla"),
         department=form.get("department"),
-        hot_only=bool(form.get("hot")),
+        hot_only=HOT_VALUES[form.get("hot", "0")],
     )
 
 
@@ -66,7 +99,14 @@ def _limit(request: Request, name: str) -> int:
 def queue_page(request: Request, viewer: ViewerDep) -> Response:
     form = {key: value for key in FORM_KEYS if (value := request.query_params.get(key, "").strip())}
     service = dashboard(request)
-    queue = service.queue(_filter(form))
+    choices = Choices.of(service.active().agreement)
+    try:
+        flt = _filter(form, choices)
+    except MessageError as exc:
+        return bad_input_page(request, viewer, exc, back="/queue")
+    if not flt.hot_only:
+        form.pop("hot", None)  # hot=0 is no filter: neither ticked nor carried into the links
+    queue = service.queue(flt)
     scope = ReportScope.for_agreement(service.active().agreement, queue.as_of)
     words = Words(viewer.lang)
 
@@ -108,6 +148,7 @@ def queue_page(request: Request, viewer: ViewerDep) -> Response:
         nav="queue",
         queue=queue,
         form=form,
+        choices=choices,
         sections=sections,
         due_soon=sum(item.due_soon for item in queue.upcoming),
         mine_url=f"/queue?{urlencode({'owner': viewer.who.name})}" if mine else None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from leadpact.domain.lifecycle import STAGE_ORDER
@@ -15,14 +15,15 @@ from leadpact.entrypoints.api.routes.reports import report_request
 from leadpact.entrypoints.web.charts import chart_url
 from leadpact.entrypoints.web.formatting import Formatter
 from leadpact.entrypoints.web.i18n import Words
-from leadpact.entrypoints.web.pages import error_page, period_text, render
+from leadpact.entrypoints.web.pages import bad_input_page, period_text, render
+from leadpact.entrypoints.web.routing import web_router
 from leadpact.entrypoints.web.state import charts, dashboard
 from leadpact.entrypoints.web.viewer import ViewerDep
 from leadpact.service.dashboard import ReportRequest
 from leadpact.service.dashboard.segments import FILTER_KINDS
 from leadpact.service.reports import SEGMENT_KINDS
 
-router = APIRouter(include_in_schema=False)
+router = web_router()
 
 FORM_KEYS = ("from", "to", *FILTER_KINDS, "by")
 UPDATING_REFRESH_SECONDS = 2
@@ -64,7 +65,7 @@ def waterfall_page(request: Request, viewer: ViewerDep) -> Response:
     try:
         view = service.report_view(_request(request, form))
     except MessageError as exc:
-        return error_page(request, viewer, 400, f"{words('filter.' + exc.field)}: {exc.problem}", back="/waterfall")
+        return bad_input_page(request, viewer, exc, back="/waterfall")
     if view.pending:
         return render(
             request,
@@ -110,8 +111,6 @@ def waterfall_page(request: Request, viewer: ViewerDep) -> Response:
 
 @router.get("/waterfall.json")
 def waterfall_json(request: Request, _viewer: ViewerDep) -> Response:
-    """The page's numbers as the report JSON (docs/reports.md), for the signed-in reader."""
-    try:
-        return JSONResponse(dashboard(request).report(_request(request, _form(request))))
-    except MessageError as exc:
-        return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=400)
+    """The page's numbers as the report JSON (docs/reports.md), for the signed-in reader; a bad
+    filter's MessageError is answered like the API's (400 ``{detail, field}``) by the route."""
+    return JSONResponse(dashboard(request).report(_request(request, _form(request))))
