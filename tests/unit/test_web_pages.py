@@ -142,7 +142,7 @@ def test_viewer_sees_no_action_and_a_forged_action_is_refused(site: Site) -> Non
     before = _events(site)
     answer = client.post("/leads/u1", {"csrf_token": csrf_of(page.text), "intent": "action", "action": "accept"})
     assert answer.status_code == 403
-    assert "role viewer may not accept" in answer.text
+    assert "閲覧者は「受け入れ」を実行できません" in answer.text  # the page is Japanese
     assert _events(site) == before, "a refused action stores nothing"
 
 
@@ -176,7 +176,7 @@ def test_an_action_the_lifecycle_forbids_is_refused_with_its_reason(site: Site) 
     token = csrf_of(client.get("/leads/u1").text)
     answer = client.post("/leads/u1", {"csrf_token": token, "action": "win"})
     assert answer.status_code == 409
-    assert "win is not allowed in stage mql" in answer.text
+    assert "「受注」はステージMQLでは実行できません（実行できるステージ: 商談）" in answer.text  # the page is Japanese
 
 
 def test_reject_needs_a_reason(site: Site) -> None:

@@ -51,7 +51,7 @@ def refused_form(
     except FormExpiredError:
         return answer(403, words("error.form_expired"))
     except AccessDeniedError as exc:
-        return answer(exc.status, words("lead.denied", reason=exc.message))
+        return answer(exc.status, words("lead.denied", reason=words.refusal(exc.message)))
     return None
 
 

@@ -14,6 +14,7 @@ from typing import Any, Final
 from leadpact.service import labels
 from leadpact.service.dashboard.segments import FILTER_KINDS
 from leadpact.service.labels import LANGS, Lang
+from leadpact.service.refusals import refusal_text
 from leadpact.service.reports.headings import HEADINGS
 from leadpact.service.reports.segments import NONE
 from leadpact.service.reports.waterfall import EXCLUDED, NO_REASON
@@ -894,3 +895,7 @@ class Words:
 
     def reason(self, text: str) -> str:
         return _REASONS[self.lang].get(text, text)
+
+    def refusal(self, reason: str) -> str:
+        """Why an action was refused, in the page's language (see :mod:`leadpact.service.refusals`)."""
+        return refusal_text(reason, self.lang)

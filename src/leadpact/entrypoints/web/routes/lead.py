@@ -158,9 +158,13 @@ def lead_post(
             )
             done = ("lead.recorded", {"action": action})
     except AccessDeniedError as exc:
-        return _page(request, viewer, lead_id, status=exc.status, error=words("lead.denied", reason=exc.message))
+        return _page(
+            request, viewer, lead_id, status=exc.status, error=words("lead.denied", reason=words.refusal(exc.message))
+        )
     except ActionRefusedError as exc:
-        return _page(request, viewer, lead_id, status=409, error=words("lead.refused_now", reason=exc.reason))
+        return _page(
+            request, viewer, lead_id, status=409, error=words("lead.refused_now", reason=words.refusal(exc.reason))
+        )
     except MessageError as exc:
         return _page(request, viewer, lead_id, status=400, error=words("lead.invalid", reason=str(exc)))
     except UnknownLeadError:
