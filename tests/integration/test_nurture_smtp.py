@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from nurture_history import JANE, TARO
+from nurture_history import JANE, TARO, TWO_MAILS
 from smtp_inbox import Inbox, html_of, smtp_server, text_of
 from typer.testing import CliRunner
 
@@ -53,16 +53,6 @@ JST = timezone(timedelta(hours=9))
 SECRET = b"test-tracking-secret"
 BASE_URL = "https://t.example.com"
 Json = dict[str, Any]
-
-TWO_MAILS = """
-id: two_mails
-version: "1"
-trigger: {event: Whitepaper Downloaded}
-steps:
-  - {id: first, send_email: webinar_invite}
-  - wait: {days: 3}
-  - {id: second, send_email: case_study}
-"""
 
 
 def at(month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> str:

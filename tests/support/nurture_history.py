@@ -6,6 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
+TWO_MAILS = """\
+id: two_mails
+version: "1"
+trigger: {event: Whitepaper Downloaded}
+steps:
+  - {id: first, send_email: webinar_invite}
+  - wait: {days: 3}
+  - {id: second, send_email: case_study}
+"""
+"""A flow of two mails three days apart."""
 TARO = {
     "email": "taro@buyer.example",
     "name": "山田 太郎",

@@ -10,9 +10,10 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from web_server import WebServer, make_server
+from web_server import VIEWPORT, WebServer, make_server
 
 ROOT = Path(__file__).resolve().parents[3]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -48,6 +49,17 @@ def browser() -> Iterator[object]:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh page in a Japanese-locale context (a page's language follows the browser's
+    until someone chooses)."""
+    context = browser.new_context(viewport=VIEWPORT, locale="ja-JP")
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 @pytest.fixture(scope="module")

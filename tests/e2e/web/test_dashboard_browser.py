@@ -12,30 +12,19 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
-from web_server import NOW, WebServer
+from web_server import NOW, VIEWPORT, WebServer
 
 from leadpact.adapters.store.event_log import EventLog
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LEADPACT = Path(sys.executable).with_name("leadpact")
-VIEWPORT = {"width": 1280, "height": 800}
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=VIEWPORT, locale="ja-JP")
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def sign_in(page: Any, web: WebServer, role: str, lang: str = "ja") -> None:

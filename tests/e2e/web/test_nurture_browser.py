@@ -12,14 +12,13 @@ Screenshots (1280 px wide) go to artifacts/screenshots/ in both languages.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from test_dashboard_browser import VIEWPORT, shot, sign_in
+from test_dashboard_browser import shot, sign_in
 from web_server import START, WebServer
 
 from leadpact.adapters.flow_yaml import example_flow_path
@@ -33,15 +32,6 @@ from leadpact.service.nurture.store_report import FlowReportService
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 US_PER_MINUTE = 60 * US_PER_SECOND
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=VIEWPORT, locale="ja-JP")
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def activate_flow(web: WebServer) -> None:

@@ -45,6 +45,10 @@ AGREEMENT = (
 )
 
 
+VIEWPORT = {"width": 1280, "height": 800}
+"""Browser pages (and so screenshots) are 1280 px wide."""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
