@@ -266,6 +266,8 @@ def test_bad_lines_are_reported_and_skipped_or_fatal_with_strict(events, tmp_pat
     ("args", "message"),
     [
         (["--from", "January"], "--from: expected a date (2026-01-01)"),
+        (["--to", "0001-01-01"], "--to: '0001-01-01' is outside the supported range, from 1900-01-01"),
+        (["--as-of", "9999-12-31T23:59:59-12:00"], "is outside the supported range"),
         (["--from", "2026-02-01", "--to", "2026-01-01"], "is not before --to"),
         (["--as-of", "2026-01-20T12:00:00"], "--as-of: expected ISO 8601 with offset"),
         (["--chart", "out.jpg"], "expected a .png or .svg"),

@@ -22,9 +22,9 @@ from leadpact.entrypoints.api.schemas import AgreementProblems, Problem
 from leadpact.service.auth import require_reader
 from leadpact.service.dashboard import DashboardService, ReportRequest, SegmentFilter
 from leadpact.service.dashboard.jobs import Job
-from leadpact.service.dashboard.period import parse_moment, parse_period
 from leadpact.service.labels import Lang
 from leadpact.service.nurture.store_report import FlowReportService
+from leadpact.service.periods import parse_moment, parse_period
 from leadpact.service.reports import REPORT_KINDS, SEGMENT_KINDS, ReportKind
 from leadpact.service.reports.segments import NONE, SIZE_BANDS
 

@@ -16,8 +16,9 @@ from rich.table import Table
 
 from leadpact.domain.messages import MessageError
 from leadpact.domain.timeutil import US_PER_SECOND, iso
+from leadpact.entrypoints.cli.commands._moments import parse_as_of
 from leadpact.entrypoints.cli.commands.db import open_services
-from leadpact.entrypoints.cli.commands.report import parse_as_of, terminal_width
+from leadpact.entrypoints.cli.commands.report import terminal_width
 from leadpact.entrypoints.cli.output import fail, progress
 from leadpact.service.clock import SystemClock
 from leadpact.service.labels import Lang

@@ -15,8 +15,9 @@ import typer
 
 from leadpact.adapters.agreement_yaml import default_agreement_text, load_agreement_text
 from leadpact.domain.agreement import Agreement
+from leadpact.entrypoints.cli.commands._moments import parse_as_of
 from leadpact.entrypoints.cli.commands.agreement import load_agreement_or_exit
-from leadpact.entrypoints.cli.commands.report import LangOpt, Language, parse_as_of, read_events
+from leadpact.entrypoints.cli.commands.report import LangOpt, Language, read_events
 from leadpact.entrypoints.cli.output import fail, progress
 from leadpact.service.labels import Lang
 

@@ -26,13 +26,12 @@ from leadpact.domain.flows import Flow, FlowError, SendStep
 from leadpact.domain.timeutil import US_PER_HOUR, US_PER_SECOND, iso
 from leadpact.entrypoints.cli.commands._flows_store import add_store_commands
 from leadpact.entrypoints.cli.commands._flows_store_report import report_from_store
+from leadpact.entrypoints.cli.commands._moments import parse_as_of, parse_bound
 from leadpact.entrypoints.cli.commands.report import (
     AgreementOpt,
     Language,
     StrictOpt,
     agreement_or_default,
-    parse_as_of,
-    parse_bound,
     read_events,
     read_events_to_report,
     terminal_width,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
@@ -21,7 +20,7 @@ from leadpact.adapters.csv_import import (
     load_mapping,
     shipped_mappings,
 )
-from leadpact.domain.timeutil import parse_iso, to_us
+from leadpact.entrypoints.cli.commands._moments import parse_bound
 from leadpact.entrypoints.cli.output import fail, progress
 
 if TYPE_CHECKING:  # the store is only opened when importing into it
@@ -32,12 +31,10 @@ _SHOWN_COLUMNS = 12
 
 def parse_export_date(text: str, zone: ZoneInfo) -> int:
     """``--as-of``: a date means midnight in the mapping's time zone; a datetime needs an offset."""
-    try:
-        if len(text) == len("2026-01-31"):
-            return to_us(datetime.combine(date.fromisoformat(text), time(), tzinfo=zone))
-        return to_us(parse_iso(text))
-    except ValueError as exc:
-        fail(f"--as-of: expected a date (2026-01-31) or ISO 8601 with offset, found {text!r} ({exc})")
+    moment = parse_bound(text, "--as-of", zone)
+    if moment is None:
+        fail("--as-of: expected a date (2026-01-31) or ISO 8601 with offset, found nothing")
+    return moment
 
 
 def import_csv(

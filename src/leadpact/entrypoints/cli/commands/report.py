@@ -11,7 +11,6 @@ import json
 import shutil
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,7 +24,8 @@ from leadpact.domain.agreement import Agreement
 from leadpact.domain.messages import Message
 from leadpact.domain.replay import replay
 from leadpact.domain.results import LeadResult
-from leadpact.domain.timeutil import iso, parse_iso, to_us
+from leadpact.domain.timeutil import iso
+from leadpact.entrypoints.cli.commands._moments import parse_as_of, parse_bound
 from leadpact.entrypoints.cli.commands.agreement import load_agreement_or_exit
 from leadpact.entrypoints.cli.output import fail, progress
 from leadpact.service.labels import Lang
@@ -189,26 +189,6 @@ def as_of_or_newest_event(as_of: str | None, messages: Sequence[Message]) -> int
     if newest is None:
         fail("no events to take the as-of moment from; pass --as-of")
     return newest
-
-
-def parse_as_of(text: str) -> int:
-    try:
-        return to_us(parse_iso(text))
-    except ValueError as exc:
-        fail(f"--as-of: expected ISO 8601 with offset (e.g. 2026-03-31T23:59:59+09:00), found {text!r} ({exc})")
-
-
-def parse_bound(text: str | None, option: str, zone: ZoneInfo) -> int | None:
-    """A date means local midnight in the agreement's timezone; a datetime needs an offset."""
-    if text is None:
-        return None
-    try:
-        if len(text) == len("2026-01-01"):
-            return to_us(datetime.combine(date.fromisoformat(text), time(), tzinfo=zone))
-        return to_us(parse_iso(text))
-    except ValueError:
-        expected = "a date (2026-01-01) or ISO 8601 with offset (2026-01-01T00:00:00+09:00)"
-        fail(f"{option}: expected {expected}, found {text!r}")
 
 
 def agreement_or_default(path: str | None) -> Agreement:

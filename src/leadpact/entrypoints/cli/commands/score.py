@@ -11,7 +11,8 @@ import typer
 
 from leadpact.adapters.agreement_yaml import load_agreement
 from leadpact.domain.agreement import AgreementError
-from leadpact.domain.timeutil import iso, parse_iso, to_us
+from leadpact.domain.timeutil import iso
+from leadpact.entrypoints.cli.commands._moments import parse_as_of
 from leadpact.entrypoints.cli.output import fail, progress
 from leadpact.service.batch import ENGINES, BatchError, BatchScore, score_file
 
@@ -54,10 +55,7 @@ def score(
         fail(str(exc))
     as_of_us: int | None = None
     if as_of is not None:
-        try:
-            as_of_us = to_us(parse_iso(as_of))
-        except ValueError as exc:
-            fail(f"--as-of: expected ISO 8601 with offset (e.g. 2026-03-31T23:59:59+09:00), found {as_of!r} ({exc})")
+        as_of_us = parse_as_of(as_of)
     with progress("scoring", None) as bar:
         task = bar.task_ids[0]
         try:

@@ -30,7 +30,7 @@ from leadpact.service.auth import AGREEMENT_ROLES, require_agreement_admin
 from leadpact.service.calibration.charts import lift_chart
 from leadpact.service.calibration.words import words_for
 from leadpact.service.dashboard.jobs import Job
-from leadpact.service.dashboard.period import parse_period
+from leadpact.service.periods import parse_period
 
 router = web_router()
 

@@ -13,16 +13,26 @@ _EXPECTED = "a date (2026-01-01) or ISO 8601 with offset (2026-01-01T00:00:00+09
 
 
 def parse_bound(text: str | None, field: str, zone: ZoneInfo) -> int | None:
-    """None for blank; MessageError naming ``field`` when unreadable."""
+    """None for blank; MessageError naming ``field`` when unreadable or out of range. The
+    CLI's ``--from``/``--to``/``--as-of`` dates read the same way (one definition)."""
     if text is None or not text.strip():
         return None
     value = text.strip()
     try:
         if len(value) == len("2026-01-01"):
-            return to_us(datetime.combine(date.fromisoformat(value), time(), tzinfo=zone))
-        return to_us(parse_iso(value))
-    except (ValueError, OverflowError):
+            moment = datetime.combine(date.fromisoformat(value), time(), tzinfo=zone)
+        else:
+            moment = parse_iso(value)
+    except ValueError:
         raise MessageError(field, f"expected {_EXPECTED}, found {value!r}") from None
+    return _in_range(moment, value, field)
+
+
+def _in_range(moment: datetime, value: str, field: str) -> int:
+    try:
+        return to_us(moment)
+    except ValueError as exc:  # outside the supported range: say so, not "expected a date"
+        raise MessageError(field, f"{value!r} is {exc}") from None
 
 
 def parse_period(start: str | None, end: str | None, zone: ZoneInfo) -> tuple[int | None, int | None]:
@@ -38,8 +48,9 @@ def parse_moment(text: str | None, field: str) -> int | None:
     if text is None or not text.strip():
         return None
     try:
-        return to_us(parse_iso(text.strip()))
-    except (ValueError, OverflowError):
+        moment = parse_iso(text.strip())
+    except ValueError:
         raise MessageError(
             field, f"expected ISO 8601 with offset (2026-03-31T23:59:59+09:00), found {text!r}"
         ) from None
+    return _in_range(moment, text.strip(), field)
