@@ -38,16 +38,24 @@ def _duration(us: int) -> str:
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
+def slack_escaped(text: str) -> str:
+    """Text as Slack reads it literally: ``&``, ``<`` and ``>`` escaped (Slack's rule), so a
+    lead id sent by a website (``<!channel>``, ``<http://…|click>``) cannot mention a whole
+    channel or show a link in the sales channel; backticks cannot close a code span."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
+
+
 def slack_payload(notice: Notice, as_of: int, zone: Any) -> dict[str, Any]:
-    owner = notice.lead_owner or "(unassigned / 未割当)"
+    lead, sla, department = (slack_escaped(v) for v in (notice.lead_id, notice.sla_id, notice.sla_owner))
+    owner = slack_escaped(notice.lead_owner) if notice.lead_owner else "(unassigned / 未割当)"
     late = _duration(as_of - notice.deadline)
     ja = (
-        f"⏰ SLA超過(放置): リード {notice.lead_id} の {notice.sla_id}(担当部門 {notice.sla_owner}、"
+        f"⏰ SLA超過(放置): リード {lead} の {sla}(担当部門 {department}、"
         f"担当者 {owner})— 期限 {iso(notice.deadline, zone)}、{late} 超過"
     )
     en = (
-        f"⏰ SLA breached (neglected lead): {notice.sla_id} for lead {notice.lead_id} "
-        f"(department {notice.sla_owner}, owner {owner}) — deadline {iso(notice.deadline, zone)}, {late} late"
+        f"⏰ SLA breached (neglected lead): {sla} for lead {lead} "
+        f"(department {department}, owner {owner}) — deadline {iso(notice.deadline, zone)}, {late} late"
     )
     return {
         "text": f"{ja}\n{en}",
@@ -59,8 +67,7 @@ def slack_payload(notice: Notice, as_of: int, zone: Any) -> dict[str, Any]:
                 "elements": [
                     {
                         "type": "mrkdwn",
-                        "text": f"lead_id=`{notice.lead_id}` sla=`{notice.sla_id}` "
-                        f"started_at={iso(notice.started_at, zone)}",
+                        "text": f"lead_id=`{lead}` sla=`{sla}` started_at={iso(notice.started_at, zone)}",
                     }
                 ],
             },

@@ -145,7 +145,13 @@ class BackgroundWorker:
             try:
                 now = self.clock.now_us()
                 self.sla_watch.check(now)
-                self.sla_watch.deliver(now)
+                delivery = self.sla_watch.deliver(now)
+                if delivery.failed:
+                    log.warning(
+                        "SLA webhooks: %d post(s) failed (%d given up after the last attempt); see webhook_deliveries",
+                        delivery.failed,
+                        delivery.gave_up,
+                    )
             except Exception:
                 log.exception("SLA check failed; retrying at the next interval")
             self._stop.wait(self.sla_interval)

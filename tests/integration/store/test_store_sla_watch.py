@@ -7,7 +7,7 @@ from typing import Any
 from store_checks import ingest
 from store_factories import mql_burst, us
 
-from leadpact.adapters.store.lead_queries import OverdueFilter
+from leadpact.adapters.store.lead_queries import LeadFilter, OverdueFilter
 from leadpact.adapters.webhooks import WebhookError
 from leadpact.domain.timeutil import US_PER_SECOND
 from leadpact.service.container import Services
@@ -91,3 +91,40 @@ def test_a_webhook_that_keeps_failing_is_given_up_after_max_attempts(services: S
         gave_up += watch.deliver(now + attempt * 3600 * US_PER_SECOND).gave_up
     assert gave_up == len(notices)
     assert len(receiver.posts) == 3 * len(notices)  # max_attempts
+
+
+def test_a_lead_id_from_a_website_cannot_mention_a_channel_or_show_a_link(services: Services) -> None:
+    """Slack reads <!channel> and <url|text> in text; a write key embedded in a website can
+    choose a userId, so what the engine interpolates is escaped (&, <, > as Slack requires)."""
+    hostile = "<!channel> *urgent* <http://evil.example|click me> & `x`"
+    ingest(services, mql_burst(hostile))
+    services.engine.run_pending()
+    receiver = Receiver()
+    watch = _watch(services, receiver)
+    watch.check(us(0, days=10))
+    watch.deliver(us(0, days=10))
+    (payload,) = receiver.accepted
+    texts = [
+        payload["text"],
+        *(b["text"]["text"] for b in payload["blocks"][:2]),
+        payload["blocks"][2]["elements"][0]["text"],
+    ]
+    escaped = "&lt;!channel&gt; *urgent* &lt;http://evil.example|click me&gt; &amp; 'x'"
+    for text in texts:
+        assert escaped in text
+        assert "<!channel>" not in text and "<http" not in text
+
+
+def test_overdue_as_of_an_earlier_moment_counts_a_clock_stopped_after_it(services: Services) -> None:
+    """The stored clocks are as of the lead's last event: one contacted late is stopped in the
+    store, but as of a moment between its deadline and the contact it was neglected."""
+    _neglected_lead(services)
+    services.actions.act(
+        "u1", "contact", actor_id="is_sato", actor_role="inside_sales", properties={}, traits={}, now=us(0, days=6)
+    )
+    services.engine.run_pending()
+    between = services.leads.overdue(us(0, days=4), OverdueFilter())
+    assert [(i["lead_id"], i["sla_id"]) for i in between.items] == [("u1", "first_contact")]
+    assert services.leads.overdue(us(0, days=7), OverdueFilter()).items == []  # contacted by then
+    listed = services.leads.list(LeadFilter(overdue=True), us(0, days=4))
+    assert [item["lead_id"] for item in listed.items] == ["u1"]

@@ -75,7 +75,12 @@ class OverdueClock:
 
 
 def _overdue_clock(as_of: int) -> Any:
-    return and_(_S.c.stopped_at.is_(None), _S.c.deadline < as_of)
+    """Running past its deadline at ``as_of``: not stopped (or cancelled) by then. The stored
+    clocks are as of each lead's last event, so for an earlier ``as_of`` a clock stopped
+    after it still counts (it was running then); a clock's deadline follows its start, so one
+    with ``deadline < as_of`` had started."""
+    stopped_later = and_(_S.c.stopped_at > as_of, _S.c.stopped_at.is_not(None))
+    return and_(or_(_S.c.stopped_at.is_(None), stopped_later), _S.c.deadline < as_of)
 
 
 class LeadQueries:
