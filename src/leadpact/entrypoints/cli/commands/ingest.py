@@ -11,20 +11,21 @@ from leadpact.entrypoints.cli.commands.db import open_services
 from leadpact.entrypoints.cli.output import fail, progress
 from leadpact.service.clock import SystemClock
 from leadpact.service.container import Services
-from leadpact.service.file_ingest import FileIngest, validate_file
+from leadpact.service.file_ingest import FileIngest, FileIngestReport, validate_file
 
 
 def ingest(
-    file: str = typer.Argument(..., help="Events as JSONL (one Segment-shaped message per line); - for stdin."),
+    file: str = typer.Argument(
+        ..., help="Events as JSONL (one Segment-shaped message per line); - for stdin (read once, no saved position)."
+    ),
     batch: int = typer.Option(1000, min=1, max=100_000, help="Messages per transaction."),
     strict: bool = typer.Option(False, "--strict", help="Exit 2 on any bad line, before storing anything."),
     restart: bool = typer.Option(False, "--restart", help="Ignore the saved position and read from the start."),
 ) -> None:
     """Append FILE's events to the store (repeats ignored by messageId) and re-evaluate the
-    leads they touch. An interrupted run resumes where it stopped."""
-    path = None if file == "-" else Path(file)
-    if path is not None and not path.is_file():
-        fail(f"{file}: no such events file")
+    leads they touch. An interrupted run resumes where it stopped, as long as FILE only grew
+    since; a last line without its newline is left for the next run."""
+    path = None if file == "-" else _events_file(file)
     if strict:
         if path is None:
             fail("--strict needs a file (stdin cannot be read twice)")
@@ -42,6 +43,18 @@ def ingest(
         services.close()
 
 
+def _events_file(file: str) -> Path:
+    """FILE as a path to read, or exit 2 saying why it cannot be one."""
+    path = Path(file)
+    if path.is_dir():
+        fail(f"{file}: is a directory, not an events file")
+    if not path.exists():
+        fail(f"{file}: no such events file")
+    if not path.is_file():  # a FIFO or device has no position to resume from
+        fail(f"{file}: not a regular file (pipe it to `leadpact ingest -` instead)")
+    return path
+
+
 def _ingest(services: Services, file: str, path: Path | None, batch: int, restart: bool) -> None:
     runner = FileIngest(services.store, batch)
     now = SystemClock().now_us()
@@ -57,12 +70,24 @@ def _ingest(services: Services, file: str, path: Path | None, batch: int, restar
                 resume=not restart,
                 on_batch=lambda offset: bar.update(task, completed=offset),
             )
+    _print_report(file, report)
+
+
+def _print_report(file: str, report: FileIngestReport) -> None:
     for line in report.bad:
         typer.echo(f"{file}:{line.line}: {line.reason} (line skipped)", err=True)
+    if report.incomplete_line is not None:
+        unfinished = f"{file}:{report.incomplete_line}: incomplete last line (no newline yet), left for the next run"
+        typer.echo(unfinished, err=True)
     resumed = f", resumed after line {report.resumed_from_line}" if report.resumed_from_line else ""
+    restarted = (
+        ", read from the start as the file changed since the saved position (events already stored count as repeats)"
+        if report.restarted
+        else ""
+    )
     typer.echo(
         f"{file}: {report.stored} event(s) stored, {report.duplicates} repeat(s) ignored, "
-        f"{len(report.bad)} bad line(s){resumed}"
+        f"{len(report.bad)} bad line(s){resumed}{restarted}"
     )
 
 
