@@ -86,6 +86,29 @@ def test_without_files_the_report_reads_the_store(store: tuple[dict[str, str], P
     ]
 
 
+def test_the_file_report_reads_active_from_as_a_date_or_names_it(
+    store: tuple[dict[str, str], Path, dict[str, Any]],
+) -> None:
+    """A bare date is local midnight in the agreement's timezone, as ``--from`` reads it."""
+    env, events, _ = store
+
+    def report(active_from: str) -> subprocess.CompletedProcess[str]:
+        return leadpact(
+            env, "flows", "report", str(example_flow_path()), str(events),
+            "--as-of", AS_OF, "--active-from", active_from, "--format", "json",
+        )  # fmt: skip
+
+    by_date, by_moment, after_the_downloads = report("2026-01-01"), report(ACTIVATED), report("2026-01-06")
+    assert by_date.returncode == 0, by_date.stderr
+    assert json.loads(by_date.stdout) == json.loads(by_moment.stdout)
+    assert json.loads(by_date.stdout)["flows"][0]["entered"] == 2
+    assert json.loads(after_the_downloads.stdout)["flows"][0]["entered"] == 0
+    unreadable = report("yesterday")
+    assert unreadable.returncode == 2
+    assert "--active-from: expected" in unreadable.stderr and "'yesterday'" in unreadable.stderr
+    assert "--as-of" not in unreadable.stderr
+
+
 def test_the_store_report_as_tables_in_english(store: tuple[dict[str, str], Path, dict[str, Any]]) -> None:
     env, _, _ = store
     answer = leadpact(env, "flows", "report", "--as-of", AS_OF, "--lang", "en", "--flow", "whitepaper_webinar")

@@ -8,6 +8,7 @@ a public holiday in Japan.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -75,6 +76,18 @@ def identify(user: str, when: str, **traits: Any) -> Json:
 
 def track(user: str, event: str, when: str) -> Json:
     return {"type": "track", "messageId": f"{event}:{user}:{when}", "timestamp": when, "userId": user, "event": event}
+
+
+def act(user: str, action: str, when: str, role: str, **properties: Any) -> Json:
+    return {
+        "type": "action",
+        "messageId": f"{action}:{user}:{when}",
+        "timestamp": when,
+        "userId": user,
+        "action": action,
+        "actor": {"id": f"{role}-1", "role": role},
+        "properties": properties,
+    }
 
 
 def nurture_agreement() -> Agreement:
@@ -374,6 +387,132 @@ def test_mail_queued_for_retry_is_not_sent_after_the_lead_unsubscribes(world: Wo
     assert world.inbox.received == []
 
 
+LAST_STEP_MAIL = """\
+id: last_step
+version: "1"
+trigger: {event: Whitepaper Downloaded}
+steps:
+  - {id: a, send_email: case_study}
+  - wait: {days: 1}
+  - {id: b, send_email: webinar_invite}
+"""
+"""A flow whose run ends ("completed") the moment its last mail is due, sent or not."""
+DECISION_MAKER = {"job_level": "executive", "industry": "software", "employees": 500}
+"""Fit 35: with the whitepaper (15) an MQL at once, so inside sales may accept it."""
+
+
+def test_queued_last_step_mail_is_not_sent_after_the_lead_is_accepted_or_disqualified(world: World) -> None:
+    """The audit's repro: one recipient domain at one mail a minute keeps two ``b`` mails
+    queued after their runs completed; the lead accepted (SAL) and the one disqualified then get
+    neither (docs/nurture.md: mail already queued for a lead leaving every flow is not sent)."""
+    world.flows = [load_flow_text(LAST_STEP_MAIL)]
+    clock = FixedClock(0)
+    world.limiter = RateLimiter(clock, domain_per_minute=1)
+    for user in ("u1", "u2", "u3"):
+        traits = {**TARO, **(DECISION_MAKER if user == "u2" else {}), "email": f"{user}@buyer.example"}
+        world.log += [identify(user, at(1, 6, 9), **traits), track(user, "Whitepaper Downloaded", at(1, 6, 10))]
+    for minute in (0, 2, 4):  # the three ``a`` mails, one a minute at most
+        clock.advance(2 * 60_000_000)
+        assert world.run(at(1, 6, 10, minute)).sent == 1
+    clock.advance(60_000_000)
+    report = world.run(at(1, 7, 10))  # a day later: the ``b`` mails, the last step
+    assert (report.enqueued, report.sent, report.deferred_rate_limit) == (3, 1, 2)
+    last = {user: f"nurture:last_step:1:{user}:1:b" for user in ("u1", "u2", "u3")}
+    assert [world.mail(last[user]).state for user in ("u2", "u3")] == [MailState.pending] * 2
+
+    world.log += [
+        act("u2", "accept", at(1, 7, 10, 0, 20), "inside_sales"),
+        act("u3", "disqualify", at(1, 7, 10, 0, 40), "marketing", reason="out_of_target"),
+    ]
+    assert replay(world.messages(), world.agreement, us(at(1, 7, 11))).leads["u2"].stage == "sal"
+    clock.advance(10 * 60_000_000)  # tokens enough for both
+    report = world.run(at(1, 7, 10, 2))
+    assert (report.suppressed, report.sent) == (2, 0)
+    assert [world.mail(last[user]).last_error for user in ("u2", "u3")] == ["lead reached_sal", "lead disqualified"]
+    assert len(world.inbox.received) == 4  # three ``a``, the ``b`` of u1
+    assert len(world.inbox.to("u2@buyer.example")) == len(world.inbox.to("u3@buyer.example")) == 1
+
+
+def test_a_lead_sent_back_to_nurturing_gets_the_mail_of_its_new_run(world: World) -> None:
+    """Leaving every flow holds back the mail of the runs the lead was in, not of a run it
+    enters after sales sends it back (reject → mal)."""
+    world.flows = [load_flow_text(RECYCLED)]
+    world.log += [
+        identify("u1", at(1, 5, 9), **{**TARO, **DECISION_MAKER}),
+        track("u1", "Whitepaper Downloaded", at(1, 5, 10)),  # MQL
+        act("u1", "accept", at(1, 5, 11), "inside_sales"),
+        act("u1", "reject", at(1, 6, 10), "inside_sales", reason="timing"),
+    ]
+    world.inbox.data_replies = ["451 4.3.0 Try again later"]  # so the mail is still queued next run
+    assert world.run(at(1, 6, 10)).retried == 1
+    report = world.run(at(1, 6, 10, 5))
+    assert (report.suppressed, report.sent) == (0, 1)
+    assert world.mail("nurture:recycled:1:u1:1:checkin").state is MailState.sent
+
+
+RECYCLED = """\
+id: recycled
+version: "1"
+trigger: {action: reject}
+steps:
+  - {id: checkin, send_email: recycle_checkin}
+"""
+
+
+# --- never more than 72 hours late ----------------------------------------------------------------------
+
+ONE_MAIL = """\
+id: one_mail
+version: "1"
+trigger: {event: Whitepaper Downloaded}
+steps:
+  - {id: invite, send_email: webinar_invite}
+"""
+ONE = "nurture:one_mail:1:u1:1:invite"
+
+
+def test_a_retry_that_would_go_out_more_than_72_hours_late_is_suppressed(world: World) -> None:
+    """Due Friday 9 January 17:50; two 451s push the retry past the window into the weekend and
+    成人の日 (Monday 12th): Tuesday 09:00 would be 87 hours late."""
+    world.flows = [load_flow_text(ONE_MAIL)]
+    world.log += [identify("u1", at(1, 9, 17), **TARO), track("u1", "Whitepaper Downloaded", at(1, 9, 17, 50))]
+    world.inbox.data_replies = ["451 4.3.0 Try again later"] * 2
+    assert world.run(at(1, 9, 17, 50)).retried == 1  # again at 17:55
+    report = world.run(at(1, 9, 17, 55))  # the next try would be Tuesday 09:00
+    assert (report.retried, report.too_late, report.failed) == (0, 1, 0)
+    mail = world.mail(ONE)
+    assert (mail.state, mail.attempts) == (MailState.suppressed, 2)
+    assert mail.last_error == (
+        "too late: due 2026-01-09T17:50:00+09:00, could go out 2026-01-13T09:00:00+09:00 at the earliest; "
+        "last error: message refused: 451 4.3.0 Try again later"
+    )
+    assert world.run(at(1, 13, 9)).sent == 0
+    assert world.inbox.received == []
+    assert world.events("Email Sent") == world.events("Email Failed") == []
+
+
+def test_a_retry_found_days_after_it_was_due_is_suppressed_not_sent(world: World) -> None:
+    """The runner did not run from Tuesday 10:05 until the next Tuesday: a retry a week late."""
+    world.flows = [load_flow_text(ONE_MAIL)]
+    world.log += [identify("u1", at(1, 6, 9), **TARO), track("u1", "Whitepaper Downloaded", at(1, 6, 10))]
+    world.inbox.data_replies = ["451 4.3.0 Try again later"]
+    assert world.run(at(1, 6, 10)).retried == 1
+    report = world.run(at(1, 13, 10))
+    assert (report.too_late, report.sent) == (1, 0)
+    assert world.mail(ONE).state is MailState.suppressed
+    assert world.inbox.received == []
+
+
+def test_a_retry_within_72_hours_still_goes_out_after_the_weekend(world: World) -> None:
+    world.flows = [load_flow_text(ONE_MAIL)]
+    world.log += [identify("u1", at(1, 16, 9), **TARO), track("u1", "Whitepaper Downloaded", at(1, 16, 17, 50))]
+    world.inbox.data_replies = ["451 4.3.0 Try again later"] * 2
+    world.run(at(1, 16, 17, 50))
+    assert world.run(at(1, 16, 17, 55)).retried == 1  # Friday 16th → Monday 19th 09:00: 63 hours
+    assert world.mail(ONE).next_attempt_at == us(at(1, 19, 9))
+    assert world.run(at(1, 19, 9)).sent == 1
+
+
 # --- tracking links ----------------------------------------------------------------------------------
 
 
@@ -462,9 +601,7 @@ def test_flows_run_on_the_command_line_sends_and_records_events(smtp: tuple[Inbo
     inbox, port = smtp
     events = tmp_path / "events.jsonl"
     lines = [identify("u1", at(1, 5, 10), **TARO), track("u1", "Whitepaper Downloaded", at(1, 5, 11))]
-    events.write_text(
-        "".join(f"{__import__('json').dumps(line, ensure_ascii=False)}\n" for line in lines), encoding="utf-8"
-    )
+    events.write_text("".join(f"{json.dumps(line, ensure_ascii=False)}\n" for line in lines), encoding="utf-8")
     record = tmp_path / "recorded.jsonl"
     args = [
         "flows",
@@ -499,6 +636,47 @@ def test_flows_run_on_the_command_line_sends_and_records_events(smtp: tuple[Inbo
     missing_secret = CliRunner().invoke(app, args, env={"LEADPACT_TRACKING_SECRET": ""})
     assert missing_secret.exit_code == 2
     assert "LEADPACT_TRACKING_SECRET" in missing_secret.output
+
+
+def test_flows_run_holds_back_queued_last_step_mail_of_leads_accepted_or_disqualified(
+    smtp: tuple[Inbox, int], tmp_path: Path
+) -> None:
+    """The audit's repro on the command line: ``--rate-domain 1`` lets one mail a minute reach
+    buyer.example, so two last-step mails are still queued when u2 is accepted and u3
+    disqualified; ``--record`` appends to the very log the runs read, and ``--active-from``
+    is a bare date (local midnight in the agreement's timezone, like ``--from``)."""
+    inbox, port = smtp
+    flows, events = tmp_path / "last_step.yaml", tmp_path / "events.jsonl"
+    flows.write_text(LAST_STEP_MAIL, encoding="utf-8")
+    lines = []
+    for user in ("u1", "u2", "u3"):
+        traits = {**TARO, **(DECISION_MAKER if user == "u2" else {}), "email": f"{user}@buyer.example"}
+        lines += [identify(user, at(1, 6, 9), **traits), track(user, "Whitepaper Downloaded", at(1, 6, 10))]
+    events.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+
+    def run_at(moment: str) -> str:
+        args = [
+            "flows", "run", str(flows), str(events), "--state", str(tmp_path / "outbox.db"),
+            "--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--sender", "ACME <news@acme.example>",
+            "--base-url", BASE_URL, "--record", str(events), "--now", moment, "--active-from", "2026-01-01",
+            "--rate-domain", "1",
+        ]  # fmt: skip
+        done = CliRunner().invoke(app, args, env={"LEADPACT_TRACKING_SECRET": "cli-secret"})
+        assert done.exit_code == 0, done.output
+        return done.output
+
+    for moment in (at(1, 6, 10), at(1, 6, 10, 2), at(1, 6, 10, 4), at(1, 7, 10)):  # a ×3, then the first b
+        assert "sent 1," in run_at(moment)
+    with events.open("a", encoding="utf-8") as log:
+        for line in (
+            act("u2", "accept", at(1, 7, 10, 0, 20), "inside_sales"),
+            act("u3", "disqualify", at(1, 7, 10, 0, 40), "marketing", reason="out_of_target"),
+        ):
+            log.write(json.dumps(line) + "\n")
+    summary = run_at(at(1, 7, 10, 2))
+    assert "sent 0," in summary and "suppressed 2," in summary
+    assert len(inbox.received) == 4
+    assert [len(inbox.to(f"{user}@buyer.example")) for user in ("u1", "u2", "u3")] == [2, 1, 1]
 
 
 def test_activating_a_flow_never_replays_history_into_mail_or_goals(world: World) -> None:

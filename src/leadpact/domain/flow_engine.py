@@ -183,7 +183,7 @@ class _LeadEngine:
         at = msg.ts
         if msg.type == "track" and msg.event == UNSUBSCRIBED and self.out.suppressed_at is None:
             self.out.suppressed_at = at
-            self._end_all(at, "unsubscribed")
+            self._leave_all(at, "unsubscribed")
         if msg.type not in ("track", "page"):
             return
         for run in list(self.active):
@@ -202,9 +202,9 @@ class _LeadEngine:
     def _on_stage(self, entry: StageEntry) -> None:
         at = entry.at
         if entry.stage == "disqualified":
-            self._end_all(at, "disqualified")
+            self._leave_all(at, "disqualified")
         elif entry.stage in LEAVE_ALL_STAGES:
-            self._end_all(at, "reached_sal")
+            self._leave_all(at, "reached_sal")
         mark = (at, self._seq_of(entry.cause))
         for run in list(self.active):
             if self._counts(run, *mark) and any(_stage_matches(t, entry) for t in run.flow.exit_when):
@@ -264,7 +264,10 @@ class _LeadEngine:
         run.waiting = False
         self.active.remove(run)
 
-    def _end_all(self, at: int, reason: str) -> None:
+    def _leave_all(self, at: int, reason: str) -> None:
+        """The lead leaves every flow: its active runs end, and the moment is kept for the
+        runner, which must also hold back mail queued for runs that ended before it."""
+        self.out.left.append((at, reason))
         for run in list(self.active):
             self._end(run, at, reason)
 

@@ -129,6 +129,10 @@ class LeadFlows:
     effects: list[Effect] = field(default_factory=list)
     suppressed_at: int | None = None
     """When the lead unsubscribed (no mail from any flow from then on)."""
+    left: list[tuple[int, str]] = field(default_factory=list)
+    """Each moment the lead left every flow, with why (``unsubscribed``, ``disqualified``,
+    ``reached_sal``). Mail of a run entered before then must not go out, even when that run had
+    already ended: a run ends at its last send, while the mail may still wait in the outbox."""
     zone: str | None = None
     """The lead's timezone (its ``timezone`` trait, else the agreement's): quiet hours use it."""
     lead: LeadResult | None = None

@@ -36,6 +36,7 @@ from leadpact.service.container import Services
 from leadpact.service.ingest import validate
 from leadpact.service.nurture.links import OPEN, UNSUBSCRIBE, parse_tracking_url
 from leadpact.service.nurture.outbox import MailState, OutboxMail
+from leadpact.service.nurture.rate_limit import RateLimiter
 from leadpact.service.nurture.scheduler import TickReport
 from leadpact.service.nurture.store_outbox import StoreOutbox
 
@@ -69,6 +70,18 @@ def nurture_agreement_text() -> str:
         {"id": "nurture_goal", "if": {"type": "track", "event": "Nurture Goal Reached"}, "points": 20}
     )
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def act(user: str, action: str, when: str, role: str, **properties: Any) -> Json:
+    return {
+        "type": "action",
+        "messageId": f"{action}:{user}:{when}",
+        "timestamp": when,
+        "userId": user,
+        "action": action,
+        "actor": {"id": f"{role}-1", "role": role},
+        "properties": properties,
+    }
 
 
 class SimulatedCrashError(Exception):
@@ -318,6 +331,56 @@ def test_a_deactivated_flow_sends_nothing_more_and_starts_afresh_when_activated_
     shop.tick(at(2, 12, 10, 31))
     assert shop.tick(at(2, 19, 10, 31)).run.sent == 1  # a new run: the cancelled mail's key is free again
     assert len(shop.inbox.to("taro@buyer.example")) == 1
+
+
+ONE_MAIL = """\
+id: one_mail
+version: "1"
+trigger: {event: Whitepaper Downloaded}
+steps:
+  - {id: invite, send_email: webinar_invite}
+"""
+"""Its runs end ("completed") the moment the mail is due, whether it went out or still waits."""
+DECISION_MAKER = {"job_level": "executive", "industry": "software", "employees": 500}
+"""Fit 35: with the whitepaper (15) an MQL at once, so inside sales may accept it."""
+
+
+def test_queued_mail_is_not_sent_once_its_lead_is_accepted_or_disqualified(shop: Shop) -> None:
+    """One mail a minute to a domain (LEADPACT_NURTURE_RATE_DOMAIN=1) keeps two invitations
+    queued after their runs completed; the lead accepted (SAL) and the one disqualified meanwhile
+    get neither."""
+    activate(shop, ONE_MAIL, at(2, 1, 9))
+    clock = FixedClock(0)  # the rate limit's own clock, turned by hand
+    shop.services.nurture.limiter = RateLimiter(clock, domain_per_minute=1)
+    for user in ("u1", "u2", "u3"):
+        downloaded(shop, user, {**TARO, **(DECISION_MAKER if user == "u2" else {}), "email": f"{user}@buyer.example"})
+    first = shop.tick(at(2, 3, 10, 10))
+    assert (first.run.enqueued, first.run.sent, first.run.deferred_rate_limit) == (3, 1, 2)
+    queued = {user: f"nurture:one_mail:1:{user}:1:invite" for user in ("u2", "u3")}
+    assert [shop.mail(key).state for key in queued.values()] == [MailState.pending] * 2
+
+    shop.ingest(act("u2", "accept", iso_at(2, 3, 10, 12), "inside_sales"))
+    shop.ingest(act("u3", "disqualify", iso_at(2, 3, 10, 13), "marketing", reason="out_of_target"))
+    assert shop.stored_lead("u2")[0] == "sal"
+    clock.advance(10 * 60_000_000)  # tokens enough for both
+    report = shop.tick(at(2, 3, 10, 20))
+    assert (report.run.suppressed, report.run.sent) == (2, 0)
+    assert [shop.mail(key).last_error for key in queued.values()] == ["lead reached_sal", "lead disqualified"]
+    assert [str(m["To"]) for m in shop.inbox.received] == ["山田 太郎 <u1@buyer.example>"]
+
+
+def test_a_retry_left_behind_by_skipped_ticks_is_not_sent_weeks_late(shop: Shop) -> None:
+    activate(shop, ONE_MAIL, at(2, 1, 9))
+    downloaded(shop, "u1", TARO)
+    shop.inbox.data_replies = ["451 4.3.0 Try again later"]
+    assert shop.tick(at(2, 3, 10, 10)).run.retried == 1  # again at 10:15 — but no tick runs for 45 days
+    late = shop.tick(at(3, 20, 10))
+    assert (late.run.too_late, late.run.sent) == (1, 0)
+    mail = shop.mail("nurture:one_mail:1:u1:1:invite")
+    assert mail.state is MailState.suppressed
+    assert (mail.last_error or "").startswith("too late: due 2026-02-03T10:05:00+09:00")
+    assert shop.inbox.received == []
+    assert shop.events("Email Sent") == []
 
 
 # --- crashes between "decided to send" and "sent" ---------------------------------------------------

@@ -6,7 +6,7 @@ States::
        ▲                  │ ├──temporary error──▶ pending (attempts+1, back-off)
        │                  │ └──permanent error / attempts exhausted──▶ failed
        └──────────────────┘ (restart: the end of the data was never written → retried)
-    pending ──unsubscribed / left the flow / address suppressed / too late──▶ suppressed
+    pending ──unsubscribed / left every flow / address suppressed / too late──▶ suppressed
 
 ``claim`` is recorded (and committed) *before* the SMTP transaction starts; ``mark_end_of_data``
 just before the final ``.`` of the DATA command is written; ``mark_sent`` after the server's

@@ -6,13 +6,17 @@ may have changed:
 
 1. **Recover** rows a crashed run left in ``sending`` (see :mod:`.outbox`).
 2. **Evaluate** every flow for every lead with the pure engine, as of ``now``.
-3. **Stop mail** to leads who unsubscribed (their address is suppressed for good) and to runs
-   that ended because the lead was disqualified or reached SAL.
+3. **Stop mail** to leads who unsubscribed (their address is suppressed for good), and to
+   leads who left every flow (disqualified, SAL or beyond) after the mail's run began — whether
+   that run is still going or already ended at its last send.
 4. **Enqueue** each decided send once, by its idempotency key, rendered and composed at that
    moment; sends discovered more than ``max_late`` after their due time are not sent at all.
 5. **Journal** emitted events (``Nurture Goal Reached``) for the event log.
 6. **Deliver** due rows: quiet hours and rate limits defer, temporary errors back off,
-   permanent errors bounce (and suppress the address), and every outcome is journalled.
+   permanent errors bounce (and suppress the address), and every outcome is journalled. A mail
+   never goes out more than ``max_late`` after its due time: a retry or a deferral that would
+   take it past that suppresses it instead, and so does finding it that late (a runner that
+   did not run for days).
 
 The clock is never read here: ``now`` is a parameter, and the rate limiter has its own
 injected clock.
@@ -24,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from email.headerregistry import Address
 from email.policy import SMTP
-from typing import Any, Final, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from leadpact.domain.agreement import Agreement
@@ -45,9 +49,6 @@ from leadpact.service.nurture.rate_limit import RateLimiter
 from leadpact.service.nurture.templates import MailTemplateError, MailVariables, TemplateLibrary
 
 Json = dict[str, Any]
-
-STOP_REASONS: Final = frozenset({"unsubscribed", "disqualified", "reached_sal"})
-"""Runs that ended for these reasons send nothing more, even mail already queued."""
 
 
 class Checkpoint(Protocol):
@@ -200,17 +201,13 @@ class NurtureRunner:
     # --- 3. leads who said no, or left nurturing -------------------------------------------------
     def _stop_mail(self, leads: Mapping[str, LeadFlows], report: RunReport) -> None:
         for lead in leads.values():
-            stopped = {
-                (r.flow_id, r.flow_version, r.run): r.end_reason for r in lead.runs if r.end_reason in STOP_REASONS
-            }
-            if lead.suppressed_at is None and not stopped:
+            if lead.suppressed_at is None and not lead.left:
                 continue
             address = _address_of(lead)
             if lead.suppressed_at is not None and address is not None and not self.outbox.is_suppressed(address):
                 self.outbox.suppress_address(address, lead.lead_id, "unsubscribed", lead.suppressed_at)
             for mail in self.outbox.pending_for_lead(lead.lead_id):
-                reason = "unsubscribed" if lead.suppressed_at is not None else None
-                reason = reason or stopped.get((mail.flow_id, mail.flow_version, mail.run))
+                reason = hold_back_reason(lead, mail)
                 if reason is not None:
                     self.outbox.suppress(mail.key, f"lead {reason}")
                     report.suppressed += 1
@@ -227,9 +224,8 @@ class NurtureRunner:
     def _enqueue_one(self, lead: LeadFlows, effect: SendEmail, flow: Flow, now: int, report: RunReport) -> None:
         address = _address_of(lead) or ""
         if now - effect.due_at > self.settings.max_late_us:
-            self.outbox.enqueue(
-                _row(effect, address, "", b"", MailState.suppressed, f"too late: due {iso(effect.due_at)}")
-            )
+            reason = f"too late: due {iso(effect.due_at, ZoneInfo(effect.zone))}"  # the recipient's clock
+            self.outbox.enqueue(_row(effect, address, "", b"", MailState.suppressed, reason))
             report.too_late += 1
             return
         if self.outbox.is_suppressed(address):
@@ -297,29 +293,62 @@ class NurtureRunner:
         only_active: bool,
     ) -> None:
         for mail in self.outbox.due(now, self.settings.batch_limit):
-            if self.outbox.is_suppressed(mail.recipient):
-                self.outbox.suppress(mail.key, "address suppressed")
-                report.suppressed += 1
-                continue
             flow = versions.get((mail.flow_id, mail.flow_version))
-            if flow is None and only_active:
-                self.outbox.suppress(mail.key, "flow not active")
-                report.suppressed += 1
+            flow_allowed = flow is not None or not only_active  # with only_active, a stopped flow sends nothing
+            if self._dropped(mail, flow_allowed, now, report):
                 continue
             window = flow.send_window if flow is not None else SendWindow()
             zone = ZoneInfo(mail.zone)
-            slot = next_send_slot(now, window, zone, calendar)
-            if slot > now:  # the runner is late and it is now night or a holiday there
+            if not self._postponed(mail, now, window, zone, calendar, report) and self.outbox.claim(mail.key, now):
+                self._send(mail, now, window, zone, calendar, report)
+
+    def _dropped(self, mail: OutboxMail, flow_allowed: bool, now: int, report: RunReport) -> bool:
+        """Suppress a due mail that must not go out any more; True if it was."""
+        if self.outbox.is_suppressed(mail.recipient):
+            self.outbox.suppress(mail.key, "address suppressed")
+        elif not flow_allowed:
+            self.outbox.suppress(mail.key, "flow not active")
+        else:  # the runner did not run for that long: skipped ticks, a crash recovered days later
+            return self._suppressed_as_late(mail, now, report)
+        report.suppressed += 1
+        return True
+
+    def _postponed(
+        self,
+        mail: OutboxMail,
+        now: int,
+        window: SendWindow,
+        zone: ZoneInfo,
+        calendar: BusinessCalendar,
+        report: RunReport,
+    ) -> bool:
+        """Defer a due mail that cannot go out yet (or suppress it if that would make it too
+        late); True if it does not go out now."""
+        slot = next_send_slot(now, window, zone, calendar)
+        if slot > now:  # the runner is late and it is now night or a holiday there
+            if not self._suppressed_as_late(mail, slot, report):
                 self.outbox.defer(mail.key, slot, "quiet hours")
                 report.deferred_quiet_hours += 1
-                continue
-            wait = self.limiter.reserve(mail.domain)
-            if wait:
+            return True
+        wait = self.limiter.reserve(mail.domain)
+        if wait:
+            if not self._suppressed_as_late(mail, now + wait, report):
                 self.outbox.defer(mail.key, now + wait, "rate limit")
                 report.deferred_rate_limit += 1
-                continue
-            if self.outbox.claim(mail.key, now):
-                self._send(mail, now, window, zone, calendar, report)
+            return True
+        return False
+
+    def _suppressed_as_late(self, mail: OutboxMail, at: int, report: RunReport, last_error: str | None = None) -> bool:
+        """Suppress ``mail`` (pending) if it could go out no earlier than ``at``, more than
+        ``max_late`` after its due time: a webinar invitation for a past webinar helps nobody,
+        however it got that late (retries over a long weekend, deferrals, skipped runs)."""
+        if at - mail.due_at <= self.settings.max_late_us:
+            return False
+        zone = ZoneInfo(mail.zone)  # the recipient's clock, as the send window reads it
+        reason = f"too late: due {iso(mail.due_at, zone)}, could go out {iso(at, zone)} at the earliest"
+        self.outbox.suppress(mail.key, f"{reason}; last error: {last_error}" if last_error else reason)
+        report.too_late += 1
+        return True
 
     def _send(
         self,
@@ -371,8 +400,12 @@ class NurtureRunner:
             report.failed += 1
         else:
             retry_at = next_send_slot(now + self.settings.retry.delay_us(attempts), window, zone, calendar)
+            # back to pending first, as every temporary failure goes: the row then leaves
+            # pending for suppressed if the retry is too late (a crash in between leaves a
+            # pending row that the delivery of its retry suppresses just the same)
             self.outbox.retry_later(mail.key, retry_at, error)
-            report.retried += 1
+            if not self._suppressed_as_late(mail, retry_at, report, last_error=error):
+                report.retried += 1
 
 
 def _versions(flows: Sequence[ActiveFlow]) -> dict[tuple[str, str], Flow]:
@@ -398,6 +431,21 @@ def activate(
 def _address_of(lead: LeadFlows) -> str | None:
     email = lead.lead.traits.get("email") if lead.lead is not None else None
     return email.strip() if isinstance(email, str) and email.strip() else None
+
+
+def hold_back_reason(lead: LeadFlows, mail: OutboxMail) -> str | None:
+    """Why ``mail``, still queued, must not go out (None: it may). An unsubscribed lead gets
+    nothing more at all. A lead that left every flow (disqualified, SAL or beyond) gets nothing
+    more from the runs it was in by then, ended or not — a run ends at its last send while that
+    mail may still wait for a rate limit, quiet hours or a retry — but a run it entered later
+    (sales sent it back to nurturing) mails as usual."""
+    if lead.suppressed_at is not None:
+        return "unsubscribed"
+    entered = {(r.flow_id, r.flow_version, r.run): r.entered_at for r in lead.runs}
+    # A run the engine no longer shows (its flow version is not evaluated any more) began by
+    # the time its mail was due, which is all that is known of it.
+    began = entered.get((mail.flow_id, mail.flow_version, mail.run), mail.due_at)
+    return next((reason for at, reason in lead.left if at >= began), None)
 
 
 def _row(

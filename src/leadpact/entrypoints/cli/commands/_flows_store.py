@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from leadpact.domain.timeutil import US_PER_SECOND, iso, parse_iso, to_us
+from leadpact.domain.timeutil import US_PER_SECOND, iso
+from leadpact.entrypoints.cli.commands._moments import parse_as_of
 from leadpact.entrypoints.cli.output import fail
 
 if TYPE_CHECKING:  # the store's modules load only when a store command runs
@@ -30,12 +31,7 @@ class ListFormat(StrEnum):
 def _now(text: str | None, option: str = "--now") -> int:
     from leadpact.service.clock import SystemClock
 
-    if text is None:
-        return SystemClock().now_us()
-    try:
-        return to_us(parse_iso(text))
-    except ValueError as exc:
-        fail(f"{option}: expected ISO 8601 with offset (e.g. 2026-03-31T09:00:00+09:00), found {text!r} ({exc})")
+    return SystemClock().now_us() if text is None else parse_as_of(text, option)
 
 
 def activate(

@@ -12,14 +12,14 @@ from leadpact.service.periods import parse_bound as read_bound
 from leadpact.service.periods import parse_moment
 
 
-def parse_as_of(text: str) -> int:
-    """``--as-of``: ISO 8601 with an offset, read as the API reads ``as_of``."""
+def parse_as_of(text: str, option: str = "--as-of") -> int:
+    """``--as-of`` (or ``option``, e.g. ``--now``): ISO 8601 with an offset, read as the API reads ``as_of``."""
     try:
-        moment = parse_moment(text, "--as-of")
+        moment = parse_moment(text, option)
     except MessageError as exc:
         fail(str(exc))
     if moment is None:
-        fail("--as-of: expected ISO 8601 with offset (2026-03-31T23:59:59+09:00), found nothing")
+        fail(f"{option}: expected ISO 8601 with offset (2026-03-31T23:59:59+09:00), found nothing")
     return moment
 
 

@@ -163,7 +163,11 @@ def report_command(
         typer.Option("--as-of", help="ISO 8601 with offset. Default: the newest event's time (the store: now)."),
     ] = None,
     active_from: Annotated[
-        str | None, typer.Option("--active-from", help="Count entries from this moment (when the flow was activated).")
+        str | None,
+        typer.Option(
+            "--active-from",
+            help="Count entries from this moment, when the flow was activated (a date or ISO 8601 with offset).",
+        ),
     ] = None,
     fmt: FormatOpt = OutputFormat.table,
     lang: LangOpt = Language.ja,
@@ -184,8 +188,8 @@ def report_command(
     flows = _flows_or_exit(flow, _library(templates))
     messages = read_events_to_report(events, strict=strict)
     as_of_us = parse_as_of(as_of) if as_of is not None else (default_as_of(messages) or 0)
+    entries_from = parse_bound(active_from, "--active-from", parsed_agreement.zone)
     with progress("Evaluating flows", total=None):
-        entries_from = parse_as_of(active_from) if active_from is not None else None
         result = live_status(messages, parsed_agreement, flows, as_of_us, entries_from)
     _show(result, fmt, lang)
 
@@ -270,7 +274,8 @@ def run(
         str | None,
         typer.Option(
             "--active-from",
-            help="Leads enter on triggers from this moment (ISO 8601). Default: the first run with this flow version.",
+            help="Leads enter on triggers from this moment (a date or ISO 8601 with offset). "
+            "Default: the first run with this flow version.",
         ),
     ] = None,
     rate_global: Annotated[float | None, typer.Option("--rate-global", help="Mails per minute, in total.")] = None,
@@ -298,8 +303,8 @@ def run(
         fail(f"--sender: {exc}")
     if not secret.strip():
         fail("--secret / LEADPACT_TRACKING_SECRET: the tracking secret is empty")
-    now_us = parse_as_of(now) if now is not None else SystemClock().now_us()
-    entries_from = parse_as_of(active_from) if active_from is not None else None
+    now_us = parse_as_of(now, "--now") if now is not None else SystemClock().now_us()
+    entries_from = parse_bound(active_from, "--active-from", parsed_agreement.zone)
     messages = read_events(events, strict=strict)
     settings = RunnerSettings(
         sender=from_address,
