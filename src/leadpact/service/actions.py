@@ -60,8 +60,14 @@ def check_fields(action: str, properties: Mapping[str, Any]) -> None:
             raise MessageError("properties.owner", "assign needs the new owner's id (a non-empty string)")
     if action == "confirm_bant":
         items = properties.get("items")
-        if not isinstance(items, list) or not items or not all(i in BANT_ITEMS for i in items):
+        if not isinstance(items, list) or not items:
             raise MessageError("properties.items", f"expected a non-empty list drawn from {', '.join(BANT_ITEMS)}")
+        unknown = [item for item in items if item not in BANT_ITEMS]
+        if unknown:
+            raise MessageError(
+                "properties.items",
+                f"expected items drawn from {', '.join(BANT_ITEMS)}, found {', '.join(map(repr, unknown))}",
+            )
     problem = text_problem(dict(properties), "properties")
     if problem is not None:
         raise problem

@@ -13,6 +13,7 @@ from leadpact.adapters.agreement_yaml import default_agreement_text
 from leadpact.adapters.store.schema import head_revision
 from leadpact.entrypoints.cli import app
 from leadpact.entrypoints.cli.commands.agreement_activate import add_activate
+from leadpact.service.evaluation import OnlineEngine
 
 runner = CliRunner()
 
@@ -112,3 +113,26 @@ def test_agreement_activate_reevaluates_the_store(env: dict[str, str], tmp_path:
     broken.write_text("name: x\n", encoding="utf-8")
     failed = runner.invoke(group, ["activate", str(broken)], env=env)
     assert failed.exit_code == 2 and "broken.yaml" in failed.stderr
+
+
+def test_agreement_activate_reports_work_a_running_server_did(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `leadpact serve` running, its engine may take the activation's chunks: the CLI then
+    finds nothing left to do and reports what is stored, not 0."""
+    group = typer.Typer()
+    group.callback()(lambda: None)
+    add_activate(group)
+    _run(env, "ingest", str(_events(tmp_path / "events.jsonl", "ag-2")))
+    real_step = OnlineEngine.reevaluate_step
+
+    def server_did_it(engine: OnlineEngine, now: int) -> None:
+        while (step := real_step(engine, now)) is not None and step.finished_at is None:
+            pass  # the "server" finishes the whole activation; the CLI's loop finds nothing
+
+    monkeypatch.setattr(OnlineEngine, "reevaluate_step", server_did_it)
+    proposal = tmp_path / "proposal.yaml"
+    proposal.write_text(default_agreement_text().replace('version: "2026.1"', 'version: "2026.4"'), encoding="utf-8")
+    result = runner.invoke(group, ["activate", str(proposal)], env=env)
+    assert result.exit_code == 0, result.stdout
+    assert "agreement 2026.4" in result.stdout and "1 lead(s) re-evaluated" in result.stdout

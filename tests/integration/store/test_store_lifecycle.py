@@ -73,6 +73,7 @@ def test_required_action_fields_are_checked_before_anything_else(services: Servi
     with pytest.raises(MessageError) as error:
         _act(services, "u1", "confirm_bant", "inside_sales", 5, items=["budget", "money"])
     assert error.value.field == "properties.items"
+    assert error.value.problem.endswith("found 'money'")  # the bad item is named
 
 
 def test_retrying_an_action_with_the_same_message_id_applies_it_once(services: Services) -> None:

@@ -44,11 +44,15 @@ def activate(
                     break
                 bar.update(task, completed=step.leads_done)
                 if step.finished_at is not None:
-                    activation = step
                     break
+        # as stored: a running `leadpact serve` may have done (some of) the work itself
+        activation = next(a for a in services.agreements.activations() if a.id == activation.id)
     finally:
         services.close()
-    typer.echo(f"agreement {version} ({uploaded.record.name}) is active; {activation.leads_done} lead(s) re-evaluated")
+    done = f"{activation.leads_done} lead(s) re-evaluated"
+    if activation.finished_at is None:
+        done = f"re-evaluation in progress ({activation.leads_done} of {activation.leads_total} leads so far)"
+    typer.echo(f"agreement {version} ({uploaded.record.name}) is active; {done}")
 
 
 def add_activate(agreement_app: typer.Typer) -> None:

@@ -24,7 +24,13 @@ def serve(
     ] = "process",
     log_level: Annotated[str, typer.Option(help="uvicorn log level: critical, error, warning, info, debug.")] = "info",
 ) -> None:
-    """Serve the API (OpenAPI at /docs) on HOST:PORT; the store comes from LEADPACT_DATABASE_URL."""
+    """Serve the API (OpenAPI at /docs) and the dashboard on HOST:PORT; the store comes from
+    LEADPACT_DATABASE_URL.
+
+    Neglected leads: clocks are checked every LEADPACT_SLA_CHECK_SECONDS (60) and each new
+    breach is posted to LEADPACT_WEBHOOK_URLS (comma-separated, Slack-compatible). Nurture
+    mail: LEADPACT_SMTP_* and LEADPACT_NURTURE_INTERVAL_SECONDS. Every setting: docs/store.md.
+    """
     if evaluator not in ("process", "thread"):
         fail(f"--evaluator: expected process or thread, found {evaluator!r}")
     import uvicorn
