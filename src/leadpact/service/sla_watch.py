@@ -32,8 +32,10 @@ def backoff_us(attempts: int) -> int:
     return seconds * US_PER_SECOND
 
 
-def _duration(us: int) -> str:
+def lateness_text(us: int) -> str:
     minutes = max(us // (60 * US_PER_SECOND), 0)
+    if minutes == 0:
+        return "< 1 min"  # noticed within its first minute late: "0 min late" read as not late
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
@@ -48,7 +50,7 @@ def slack_escaped(text: str) -> str:
 def slack_payload(notice: Notice, as_of: int, zone: Any) -> dict[str, Any]:
     lead, sla, department = (slack_escaped(v) for v in (notice.lead_id, notice.sla_id, notice.sla_owner))
     owner = slack_escaped(notice.lead_owner) if notice.lead_owner else "(unassigned / 未割当)"
-    late = _duration(as_of - notice.deadline)
+    late = lateness_text(as_of - notice.deadline)
     ja = (
         f"⏰ SLA超過(放置): リード {lead} の {sla}(担当部門 {department}、"
         f"担当者 {owner})— 期限 {iso(notice.deadline, zone)}、{late} 超過"

@@ -11,7 +11,7 @@ from leadpact.adapters.store.lead_queries import LeadFilter, OverdueFilter
 from leadpact.adapters.webhooks import WebhookError
 from leadpact.domain.timeutil import US_PER_SECOND
 from leadpact.service.container import Services
-from leadpact.service.sla_watch import SlaWatch, backoff_us
+from leadpact.service.sla_watch import SlaWatch, backoff_us, lateness_text
 
 
 class Receiver:
@@ -128,3 +128,9 @@ def test_overdue_as_of_an_earlier_moment_counts_a_clock_stopped_after_it(service
     assert services.leads.overdue(us(0, days=7), OverdueFilter()).items == []  # contacted by then
     listed = services.leads.list(LeadFilter(overdue=True), us(0, days=4))
     assert [item["lead_id"] for item in listed.items] == ["u1"]
+
+
+def test_a_breach_noticed_in_its_first_minute_is_not_called_0_min_late() -> None:
+    assert lateness_text(30 * US_PER_SECOND) == "< 1 min"
+    assert lateness_text(61 * US_PER_SECOND) == "1 min"
+    assert lateness_text(3_723 * US_PER_SECOND) == "1 h 2 min"
