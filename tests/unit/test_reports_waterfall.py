@@ -148,6 +148,11 @@ def test_exclusion_gate_exits_render_the_label_and_the_rule_in_every_format():
     english, japanese = render(report, "table", "en"), render(report, "table", "ja")
     assert "(exclusion rule) competitor" in english and "(exclusion rule) student" in english
     assert "(除外ルール) competitor" in japanese and "(exclusion rule)" not in japanese
+    rows = list(csv.DictReader(io.StringIO(str(render(report, "csv")))))
+    exits = {(r["segment_by"], r["stage"]): r["exit_reasons"] for r in rows}
+    assert exits[("all", "lead")] == "(exclusion rule) student=2; (exclusion rule) competitor=1"
+    assert exits[("all", "mal")] == "spam=1"
+    assert exits[("origin", "lead")] == ""  # the responsibility view is of the whole cohort
 
 
 def test_actions_without_reason_text_are_shown_in_the_tables_language():

@@ -20,14 +20,14 @@ from leadpact.service.reports.scope import ReportScope
 from leadpact.service.reports.sla import NeglectedLead, SlaReport
 from leadpact.service.reports.stats import hours
 from leadpact.service.reports.trend import TrendReport
-from leadpact.service.reports.waterfall import TRANSITION_OWNERS, Funnel, WaterfallReport
+from leadpact.service.reports.waterfall import TRANSITION_OWNERS, ExitReason, Funnel, WaterfallReport
 
 Cell = str | int | float | None
 
 WATERFALL_COLUMNS = (
     "segment_by", "segment", "stage", "reached", "fast_tracked", "next_stage", "entered",
     "converted", "waiting", "exited", "conversion", "lead_time_n", "lead_time_median_hours",
-    "lead_time_p90_hours", "owner",
+    "lead_time_p90_hours", "owner", "exit_reasons",
 )  # fmt: skip
 SLA_COLUMNS = (
     "level", "sla", "owner", "person", "met", "breached", "running", "cancelled", "total",
@@ -69,15 +69,25 @@ def write_table(columns: Sequence[str], rows: Iterable[Sequence[Cell]]) -> str:
     return buffer.getvalue()
 
 
+def _exit_reasons(reasons: Sequence[ExitReason]) -> str:
+    """``reason=count`` pairs, most frequent first (the exclusion gate's with its rule:
+    ``(exclusion rule) competitor=11``), language-neutral like the rest of the CSV."""
+    return "; ".join(f"{r.reason}{f' {r.rule}' if r.rule else ''}={r.count}" for r in reasons)
+
+
 def _waterfall_rows(report: WaterfallReport) -> Iterable[Sequence[Cell]]:
     groups: list[tuple[str, str, Funnel]] = [("all", "all", report.overall)]
     groups += [("origin", origin, funnel) for origin, funnel in report.by_origin]
     groups += [(report.segment_kind or "", s.value, s.funnel) for s in report.segments]
+    # the responsibility view (and so its exit reasons) is of the whole cohort: on the all/all rows
+    exits = {
+        (r.transition.from_stage, r.transition.to_stage): _exit_reasons(r.exit_reasons) for r in report.responsibility
+    }
     for segment_by, segment, funnel in groups:
         for index, stage in enumerate(funnel.stages):
             out = funnel.transitions[index] if index < len(funnel.transitions) else None
             if out is None:
-                yield (segment_by, segment, stage.stage, stage.reached, stage.fast_tracked, *[None] * 10)
+                yield (segment_by, segment, stage.stage, stage.reached, stage.fast_tracked, *[None] * 11)
                 continue
             yield (
                 segment_by,
@@ -95,6 +105,7 @@ def _waterfall_rows(report: WaterfallReport) -> Iterable[Sequence[Cell]]:
                 hours(out.lead_time.median_us),
                 hours(out.lead_time.p90_us),
                 TRANSITION_OWNERS[(out.from_stage, out.to_stage)],
+                exits.get((out.from_stage, out.to_stage)) if funnel is report.overall else None,
             )
 
 
