@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from leadpact.adapters.flow_yaml import example_flow_path, load_flow, load_flow_text, load_flows
-from leadpact.domain.agreement import Within
+from leadpact.domain.agreement import Problem, Within
 from leadpact.domain.conditions import EventCond
+from leadpact.domain.flow_parser import FlowLabel
 from leadpact.domain.flows import (
     BranchStep,
     EmitStep,
@@ -182,8 +183,8 @@ def test_recycle_triggers_name_recycling_actions() -> None:
 
 
 def test_a_missing_template_is_reported_where_it_is_named() -> None:
-    def check(name: str) -> str | None:
-        return None if name == "known" else f"no template {name!r}"
+    def check(step: SendStep, _flow: FlowLabel) -> list[Problem]:
+        return [] if step.template == "known" else [Problem("template", f"no template {step.template!r}")]
 
     found = problems(HEAD + "steps:\n  - send_email: known\n  - send_email: unknown\n", template_check=check)
     assert found == ["flow.yaml:6: steps[1].send_email.template: no template 'unknown'"]

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from leadpact.domain.flow_parser import FlowLabel
 from leadpact.domain.flow_runs import SendEmail
+from leadpact.domain.flows import SendStep
 from leadpact.service.nurture.compose import AddressError, compose, mail_address, message_id_for, with_pixel
 from leadpact.service.nurture.templates import MailTemplateError, MailVariables, RenderedEmail, TemplateLibrary
 
@@ -95,9 +97,10 @@ def test_a_syntax_error_names_the_file_and_line(tmp_path: Path) -> None:
 
 
 def test_an_unknown_template_is_explained_with_where_it_was_looked_for(tmp_path: Path) -> None:
-    problem = TemplateLibrary([tmp_path]).check("nowhere")
-    assert problem is not None and problem.startswith("no template 'nowhere': expected nowhere.ja.txt.j2 or")
-    assert str(tmp_path) in problem
+    (problem,) = TemplateLibrary([tmp_path]).check(SendStep("s", "nowhere"), FlowLabel("f", "1", "f"))
+    assert problem.path == "template"
+    assert problem.message.startswith("no template 'nowhere': expected nowhere.ja.txt.j2 or")
+    assert str(tmp_path) in problem.message
 
 
 def test_the_composed_message_carries_the_one_click_unsubscribe_and_a_stable_message_id() -> None:

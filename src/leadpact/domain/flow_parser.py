@@ -9,12 +9,13 @@ trigger reads exactly like an engagement rule.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 # The agreement's condition parser and its problem collector are reused, not copied: one
 # condition language. (They are underscore-named in agreement.py; see docs/nurture.md.)
-from leadpact.domain.agreement import Reader, join_path, parse_condition, parse_within
+from leadpact.domain.agreement import Problem, Reader, join_path, parse_condition, parse_within
 from leadpact.domain.flows import (
     EXIT,
     FLOW_LANGUAGES,
@@ -46,9 +47,22 @@ from leadpact.domain.flows import (
 )
 from leadpact.domain.messages import describe
 
-TemplateCheck = Callable[[str], str | None]
-"""Given a template name, a problem message (e.g. "no such template") or None. Injected by the
-adapter that knows where templates live, so this module stays free of I/O."""
+
+@dataclass(frozen=True, slots=True)
+class FlowLabel:
+    """What a template sees of the flow being checked (``flow.id``, ``flow.name``, ...), known
+    even when those keys have problems of their own, so that its templates are still checked."""
+
+    id: str
+    version: str
+    title: str
+
+
+TemplateCheck = Callable[[SendStep, FlowLabel], Sequence[Problem]]
+"""Given a send step, the problems of its template (e.g. "no such template"), each with a path
+relative to the step's ``send_email`` (``template``, or ``""`` for the template as a whole) and
+no line: the parser places them. Injected by the service that knows where templates live, so
+this module stays free of I/O."""
 
 _TOP_KEYS: Final = (
     "id",
@@ -66,6 +80,8 @@ _EVENT_CONDITION_KEYS: Final = ("type", "event", "path", "path_prefix", "propert
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_UNNAMED: Final = "unnamed"
+"""The id a send step's template is checked under while its own id has a problem."""
 
 
 def parse_flow(
@@ -85,7 +101,9 @@ def parse_flow(
     description = r.text(top["description"], "description") if top.get("description") is not None else None
     language = r.choice(top["language"], "language", FLOW_LANGUAGES) if "language" in top else "ja"
     trigger = _trigger(r, top["trigger"]) if "trigger" in top else None
-    steps = _steps(r, top["steps"], template_check) if "steps" in top else ()
+    outline = _outline(top.get("steps"))
+    label = FlowLabel(flow_id or "flow", version or "0", name or flow_id or "flow")
+    steps = _steps(r, top["steps"], _Context(outline, template_check, label)) if "steps" in top else ()
     reentry = _reentry(r, top["reentry"]) if top.get("reentry") is not None else Reentry()
     exit_when = tuple(
         test
@@ -94,8 +112,8 @@ def parse_flow(
     )
     window = _send_window(r, top["send_window"]) if top.get("send_window") is not None else SendWindow()
     for i, test in enumerate(exit_when):
-        if steps and isinstance(test, OpenedTest | ClickedTest):
-            _check_mail_reference(r, steps, test.step, len(steps), f"exit_when[{i}]")
+        if outline and isinstance(test, OpenedTest | ClickedTest):
+            _check_mail_reference(r, outline, test.step, len(outline), f"exit_when[{i}]")
     if r.problems or flow_id is None or version is None or trigger is None or language is None or not steps:
         raise FlowError(source, r.problems)
     return Flow(
@@ -120,10 +138,14 @@ def _identifier(r: Reader, value: Any, path: str) -> str | None:
         )
         return None
     text = r.text(value, path)
-    if text is not None and not _ID.match(text):
+    if text is not None and not _is_identifier(text):
         r.problem(path, f"expected letters, digits, '_' or '-' (it appears in links and keys), found {text!r}")
         return None
     return text
+
+
+def _is_identifier(value: Any) -> bool:
+    return isinstance(value, str) and _ID.match(value) is not None
 
 
 def _version(r: Reader, value: Any) -> str | None:
@@ -230,32 +252,70 @@ def _only_event_keys(r: Reader, keys: set[Any], path: str, hint: str) -> bool:
 # --- steps ------------------------------------------------------------------------------------------
 
 
-def _steps(r: Reader, value: Any, template_check: TemplateCheck | None) -> tuple[Step, ...]:
-    problems_before = len(r.problems)
+@dataclass(frozen=True, slots=True)
+class _Outline:
+    """A step as read leniently before it is validated: enough to check references to it even
+    when it has problems of its own, so that one broken step does not hide the others'."""
+
+    id: str | None
+    """None: its id is invalid (reported at the step)."""
+    kind: str | None
+    """None: not exactly one of STEP_KINDS (reported at the step)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What validating one step needs to know beyond the step itself."""
+
+    outline: tuple[_Outline, ...]
+    template_check: TemplateCheck | None
+    flow: FlowLabel
+
+
+def _outline(value: Any) -> tuple[_Outline, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(_outline_of(raw, i) for i, raw in enumerate(value))
+
+
+def _outline_of(raw: Any, index: int) -> _Outline:
+    if not isinstance(raw, dict):
+        return _Outline(_default_id(index), "exit" if raw == "exit" else None)
+    step_id = raw.get("id", _default_id(index))
+    kinds = [k for k in STEP_KINDS if k in raw]
+    return _Outline(step_id if _is_identifier(step_id) else None, kinds[0] if len(kinds) == 1 else None)
+
+
+def _default_id(index: int) -> str:
+    return f"step{index + 1}"
+
+
+def _steps(r: Reader, value: Any, context: _Context) -> tuple[Step, ...]:
     raw_steps = r.sequence(value, "steps")
     if isinstance(value, list) and not value:
         r.problem("steps", "expected at least one step")
-    parsed: list[Step | None] = [_step(r, raw, i, template_check) for i, raw in enumerate(raw_steps)]
+    parsed = [_step(r, raw, i, context) for i, raw in enumerate(raw_steps)]
+    _check_ids(r, context.outline)
     steps = tuple(step for step in parsed if step is not None)
-    if len(steps) != len(parsed):
-        return ()  # references below would point at the wrong positions
+    return steps if len(steps) == len(parsed) else ()  # a flow is never built from some of its steps
+
+
+def _check_ids(r: Reader, outline: tuple[_Outline, ...]) -> None:
     seen: dict[str, int] = {}
-    for i, step in enumerate(steps):
+    for i, step in enumerate(outline):
+        if step.id is None:
+            continue
         if step.id in seen:
             r.problem(f"steps[{i}].id", f"duplicate step id {step.id!r} (already used at steps[{seen[step.id]}])")
         elif step.id in (NEXT, EXIT):
             r.problem(f"steps[{i}].id", f"{step.id!r} is reserved for branch targets; choose another id")
         else:
             seen[step.id] = i
-    for i, step in enumerate(steps):
-        if isinstance(step, BranchStep):
-            _check_branch(r, steps, i, step)
-    return steps if len(r.problems) == problems_before else ()
 
 
-def _step(r: Reader, raw: Any, index: int, template_check: TemplateCheck | None) -> Step | None:
+def _step(r: Reader, raw: Any, index: int, context: _Context) -> Step | None:
     path = f"steps[{index}]"
-    default_id = f"step{index + 1}"
+    default_id = _default_id(index)
     if raw == "exit":
         return ExitStep(default_id)
     step = r.mapping(raw, path, ("id", *STEP_KINDS))
@@ -267,27 +327,26 @@ def _step(r: Reader, raw: Any, index: int, template_check: TemplateCheck | None)
         r.problem(path, f"expected exactly one of {', '.join(STEP_KINDS)}, found {found}")
         return None
     step_id = _identifier(r, step["id"], join_path(path, "id")) if "id" in step else default_id
-    if step_id is None:
-        return None
     kind = kinds[0]
     body = step[kind]
     body_path = join_path(path, kind)
+    # The body is validated even when the id is not, so that its own problems show at once.
     if kind == "wait":
         duration = parse_within(r, body, body_path)
-        return WaitStep(step_id, duration) if duration is not None else None
+        return WaitStep(step_id, duration) if duration is not None and step_id is not None else None
     if kind == "send_email":
-        return _send(r, step_id, body, body_path, template_check)
+        return _send(r, step_id, body, body_path, context)
     if kind == "branch":
-        return _branch(r, step_id, body, body_path)
+        return _branch(r, step_id, body, body_path, index, context.outline)
     if kind == "emit":
         return _emit(r, step_id, body, body_path)
     if body is not None and body is not True:
         r.problem(body_path, f"exit takes no settings (write '- exit'), found {describe(body)}")
         return None
-    return ExitStep(step_id)
+    return ExitStep(step_id) if step_id is not None else None
 
 
-def _send(r: Reader, step_id: str, body: Any, path: str, template_check: TemplateCheck | None) -> Step | None:
+def _send(r: Reader, step_id: str | None, body: Any, path: str, context: _Context) -> Step | None:
     if isinstance(body, str):
         body = {"template": body}
     raw = r.mapping(body, path, ("template", "data"), required=("template",))
@@ -295,26 +354,28 @@ def _send(r: Reader, step_id: str, body: Any, path: str, template_check: Templat
         return None
     template = _identifier(r, raw["template"], join_path(path, "template"))
     data = _scalars(r, raw["data"], join_path(path, "data")) if raw.get("data") is not None else {}
-    if template is not None and template_check is not None:
-        problem = template_check(template)
-        if problem is not None:
-            r.problem(join_path(path, "template"), problem)
-            return None
     if template is None or data is None:
         return None
-    return SendStep(step_id, template, frozen_pairs(data))
+    step = SendStep(step_id or _UNNAMED, template, frozen_pairs(data))
+    if context.template_check is not None:
+        for problem in context.template_check(step, context.flow):
+            r.problem(f"{path}.{problem.path}" if problem.path else path, problem.message)
+    return step if step_id is not None else None
 
 
-def _branch(r: Reader, step_id: str, body: Any, path: str) -> Step | None:
+def _branch(
+    r: Reader, step_id: str | None, body: Any, path: str, index: int, outline: tuple[_Outline, ...]
+) -> Step | None:
     raw = r.mapping(body, path, ("if", "within", "since", "then", "else"), required=("if",))
-    if raw is None or "if" not in raw:
+    if raw is None:
         return None
-    test = _test(r, raw["if"], join_path(path, "if"))
+    test = _test(r, raw["if"], join_path(path, "if")) if "if" in raw else None
     within = parse_within(r, raw["within"], join_path(path, "within")) if raw.get("within") is not None else None
     since = _identifier(r, raw["since"], join_path(path, "since")) if raw.get("since") is not None else None
     then = _identifier(r, raw["then"], join_path(path, "then")) if raw.get("then") is not None else NEXT
     otherwise = _identifier(r, raw["else"], join_path(path, "else")) if raw.get("else") is not None else EXIT
-    if test is None or then is None or otherwise is None:
+    _check_branch(r, outline, index, path, _BranchReferences(test, since, then, otherwise))
+    if step_id is None or test is None or then is None or otherwise is None:
         return None
     if raw.get("within") is not None and within is None:
         return None
@@ -323,7 +384,7 @@ def _branch(r: Reader, step_id: str, body: Any, path: str) -> Step | None:
     return BranchStep(step_id, test, within, since, then, otherwise)
 
 
-def _emit(r: Reader, step_id: str, body: Any, path: str) -> Step | None:
+def _emit(r: Reader, step_id: str | None, body: Any, path: str) -> Step | None:
     if isinstance(body, str):
         body = {"event": body}
     raw = r.mapping(body, path, ("event", "properties", "goal"), required=("event",))
@@ -335,7 +396,7 @@ def _emit(r: Reader, step_id: str, body: Any, path: str) -> Step | None:
     if not isinstance(goal, bool):
         r.problem(join_path(path, "goal"), f"expected true or false, found {describe(goal)}")
         return None
-    if event is None or props is None:
+    if step_id is None or event is None or props is None:
         return None
     return EmitStep(step_id, event.strip(), frozen_pairs(props), goal)
 
@@ -357,11 +418,20 @@ def _scalars(r: Reader, value: Any, path: str) -> dict[str, Any] | None:
     return {str(k): v for k, v in value.items()} if ok else None
 
 
-def _check_branch(r: Reader, steps: tuple[Step, ...], index: int, step: BranchStep) -> None:
-    path = f"steps[{index}].branch"
-    ids = [s.id for s in steps]
-    for key, target in (("then", step.then), ("else", step.otherwise)):
-        if target in (NEXT, EXIT):
+@dataclass(frozen=True, slots=True)
+class _BranchReferences:
+    """The parts of a branch that name steps; None where the part itself has a problem."""
+
+    test: Test | None
+    since: str | None
+    then: str | None
+    otherwise: str | None
+
+
+def _check_branch(r: Reader, outline: tuple[_Outline, ...], index: int, path: str, refs: _BranchReferences) -> None:
+    ids = [step.id for step in outline]
+    for key, target in (("then", refs.then), ("else", refs.otherwise)):
+        if target is None or target in (NEXT, EXIT):
             continue
         if target not in ids:
             r.problem(join_path(path, key), f"no step with id {target!r}; expected next, exit or a later step id")
@@ -370,15 +440,15 @@ def _check_branch(r: Reader, steps: tuple[Step, ...], index: int, step: BranchSt
                 join_path(path, key),
                 f"{target!r} is not after this branch; branches jump forward only (flows never loop)",
             )
-    if step.since is not None and step.since not in ids[:index]:
-        r.problem(join_path(path, "since"), f"expected the id of an earlier step, found {step.since!r}")
-    if isinstance(step.test, OpenedTest | ClickedTest):
-        _check_mail_reference(r, steps, step.test.step, index, join_path(path, "if"))
+    if refs.since is not None and refs.since not in ids[:index]:
+        r.problem(join_path(path, "since"), f"expected the id of an earlier step, found {refs.since!r}")
+    if isinstance(refs.test, OpenedTest | ClickedTest):
+        _check_mail_reference(r, outline, refs.test.step, index, join_path(path, "if"))
 
 
-def _check_mail_reference(r: Reader, steps: tuple[Step, ...], target: str, before: int, path: str) -> None:
-    earlier = {s.id for s in steps[:before] if isinstance(s, SendStep)}
-    if target not in earlier:
+def _check_mail_reference(r: Reader, outline: tuple[_Outline, ...], target: str, before: int, path: str) -> None:
+    # A step of unknown kind has its own problem reported; it is not reported twice here.
+    if not any(step.id == target and step.kind in ("send_email", None) for step in outline[:before]):
         r.problem(path, f"expected the id of an earlier send_email step, found {target!r}")
 
 

@@ -1,54 +1,106 @@
 """``flows check``: beyond the YAML, render every template a flow sends, in every language it
-has, for a sample lead — so a Jinja error, a missing subject or a missing unsubscribe link is
-found before activation, not at 09:00 on a Tuesday."""
+has, for a sample lead and for a lead with nothing but its address — so a Jinja error, a
+missing subject or unsubscribe link, or a value some leads lack is found before activation,
+not at 09:00 on a Tuesday.
+
+:class:`RenderCheck` is the flow parser's template check, so that a template problem is
+reported like any other: at the flow file's line and field path of the step that sends it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Final
 
+from leadpact.domain.agreement import Problem
+from leadpact.domain.flow_parser import FlowLabel
 from leadpact.domain.flow_runs import SendEmail
 from leadpact.domain.flows import FLOW_LANGUAGES, Flow, SendStep
 from leadpact.service.nurture.links import LinkBuilder
 from leadpact.service.nurture.templates import MailTemplateError, MailVariables, TemplateLibrary
 
-SAMPLE_LEAD = {
+SAMPLE_LEAD: Final = {
     "email": "taro.yamada@example.com",
     "name": "山田 太郎",
     "first_name": "Taro",
     "company": "株式会社サンプル",
     "title": "情報システム部 部長",
 }
+BARE_LEAD: Final = {"email": SAMPLE_LEAD["email"]}
+"""What every lead has: its address. Any other trait (even ``name``) may be missing at send time."""
+
 _LINKS = LinkBuilder("https://track.example.com", b"flows-check")
 
 
+@dataclass(frozen=True, slots=True)
+class _SampleLead:
+    traits: Mapping[str, Any]
+    company: Mapping[str, Any]
+    note: str
+    """Said after the language when a problem shows only for this lead."""
+
+
+_LEADS: Final = (
+    _SampleLead(SAMPLE_LEAD, {"name": SAMPLE_LEAD["company"]}, ""),
+    _SampleLead(BARE_LEAD, {}, ", for a lead with only an address"),
+)
+
+
+class RenderCheck:
+    """Checks that a send step's template exists, then renders it in every language it has for
+    each sample lead. Collects, for the summary, the languages of each template and warnings."""
+
+    def __init__(self, library: TemplateLibrary) -> None:
+        self.library = library
+        self.languages: dict[str, list[str]] = {}
+        """Template name → the languages it has."""
+        self.warnings: list[str] = []
+
+    def __call__(self, step: SendStep, flow: FlowLabel) -> list[Problem]:
+        missing = self.library.check(step, flow)
+        if missing:
+            return missing
+        found: dict[str, str] = {}  # a problem every sample lead has is reported once
+        for language in self._languages_of(step.template):
+            for lead in _LEADS:
+                message = _render(self.library, step, flow, language, lead)
+                if message is not None and message not in found:
+                    found[message] = f"{message} ({language}{lead.note})"
+        return [Problem("", problem) for problem in found.values()]
+
+    def _languages_of(self, template: str) -> list[str]:
+        if template not in self.languages:
+            languages = self.library.languages(template)
+            self.languages[template] = languages
+            missing = [lang for lang in FLOW_LANGUAGES if lang not in languages]
+            if missing:
+                self.warnings.append(f"{template}: no {'/'.join(missing)} variant; those leads get {languages[0]}")
+        return self.languages[template]
+
+
 @dataclass(slots=True)
-class TemplateCheck:
+class TemplateReport:
     problems: list[str] = field(default_factory=list)
+    """``FLOW step STEP: problem``, for callers that place problems themselves."""
     warnings: list[str] = field(default_factory=list)
     languages: dict[str, list[str]] = field(default_factory=dict)
-    """Template name → the languages it has."""
 
 
-def check_templates(flows: Sequence[Flow], library: TemplateLibrary) -> TemplateCheck:
-    result = TemplateCheck()
+def check_templates(flows: Sequence[Flow], library: TemplateLibrary) -> TemplateReport:
+    """:class:`RenderCheck` over flows already parsed."""
+    check = RenderCheck(library)
+    report = TemplateReport(warnings=check.warnings, languages=check.languages)
     for flow in flows:
+        label = FlowLabel(flow.id, flow.version, flow.title)
         for step in flow.steps:
-            if not isinstance(step, SendStep) or step.template in result.languages:
-                continue
-            languages = library.languages(step.template)
-            result.languages[step.template] = languages
-            missing = [lang for lang in FLOW_LANGUAGES if lang not in languages]
-            if missing and languages:
-                result.warnings.append(
-                    f"{step.template}: no {'/'.join(missing)} variant; those leads get {languages[0]}"
-                )
-            for language in languages:
-                _render(flow, step, language, library, result)
-    return result
+            if isinstance(step, SendStep):
+                report.problems.extend(f"{flow.id} step {step.id}: {p.message}" for p in check(step, label))
+    return report
 
 
-def _render(flow: Flow, step: SendStep, language: str, library: TemplateLibrary, result: TemplateCheck) -> None:
+def _render(library: TemplateLibrary, step: SendStep, flow: FlowLabel, language: str, lead: _SampleLead) -> str | None:
+    """The problem rendering ``step``'s template for ``lead``, or None."""
     mail = SendEmail(
         f"check:{flow.id}:{step.id}",
         "sample",
@@ -63,8 +115,8 @@ def _render(flow: Flow, step: SendStep, language: str, library: TemplateLibrary,
         0,
     )
     variables = MailVariables(
-        lead=SAMPLE_LEAD,
-        company={"name": SAMPLE_LEAD["company"]},
+        lead=lead.traits,
+        company=lead.company,
         data=step.data_dict(),
         flow={"id": flow.id, "name": flow.title, "version": flow.version},
         unsubscribe_url=_LINKS.unsubscribe_url(mail),
@@ -73,4 +125,5 @@ def _render(flow: Flow, step: SendStep, language: str, library: TemplateLibrary,
     try:
         library.render(step.template, language, variables)
     except (MailTemplateError, ValueError) as exc:
-        result.problems.append(f"{flow.id} step {step.id}: {exc}")
+        return str(exc)
+    return None

@@ -13,19 +13,25 @@ language has no variant gets the other language (Japanese first). Templates run 
 
 Every mail must carry its unsubscribe link (a legal requirement): a template whose text part
 (or HTML part) does not contain ``{{ unsubscribe_url }}`` is refused.
+
+A value a lead lacks renders as nothing, as in plain Jinja; using it further
+(``{{ lead.name.split()[0] }}``) fails naming it (``lead.name``) and suggesting a default.
 """
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from jinja2 import ChoiceLoader, FileSystemLoader, TemplateError, TemplateNotFound, select_autoescape
+from jinja2 import ChoiceLoader, FileSystemLoader, TemplateError, TemplateNotFound, Undefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-from leadpact.domain.flows import FLOW_LANGUAGES
+from leadpact.domain.agreement import Problem
+from leadpact.domain.flow_parser import FlowLabel
+from leadpact.domain.flows import FLOW_LANGUAGES, SendStep
 
 SHIPPED: Final = Path(__file__).resolve().parents[2] / "data" / "templates" / "email"
 _FALLBACK_ORDER: Final = ("ja", "en")
@@ -57,14 +63,30 @@ class MailVariables:
 
     def as_dict(self, language: str) -> dict[str, Any]:
         return {
-            "lead": dict(self.lead),
-            "company": dict(self.company),
-            "data": dict(self.data),
+            "lead": _Values("lead", self.lead),
+            "company": _Values("company", self.company),
+            "data": _Values("data", self.data),
             "flow": dict(self.flow),
             "unsubscribe_url": self.unsubscribe_url,
             "track": self.track,
             "language": language,
         }
+
+
+class _Values(dict[str, Any]):
+    """A copy of ``lead``, ``company`` or ``data`` whose missing entries are undefined (falsy,
+    rendered as nothing, as in plain Jinja) but say which value they stand for when used further:
+    plain Jinja would only say "'dict object' has no attribute 'name'"."""
+
+    __slots__ = ("_variable",)  # underscored: the sandbox hides it from templates
+
+    def __init__(self, variable: str, values: Mapping[str, Any]) -> None:
+        super().__init__(values)
+        self._variable = variable
+
+    def __missing__(self, key: str) -> Undefined:
+        value = f"{self._variable}.{key}"
+        return Undefined(hint=f'{value} is missing; give it a default, e.g. {{{{ {value} or "…" }}}}', name=key)
 
 
 class TemplateLibrary:
@@ -86,10 +108,15 @@ class TemplateLibrary:
                 found.append(language)
         return found
 
-    def check(self, name: str) -> str | None:
-        """A problem message when no language variant of ``name`` exists (flow validation)."""
-        if self.languages(name):
-            return None
+    def check(self, step: SendStep, _flow: FlowLabel) -> list[Problem]:
+        """The flow parser's template check: that the step's template exists in some language.
+        Rendering it (``flows check``) is :class:`leadpact.service.nurture.check.RenderCheck`;
+        the flow matters only there."""
+        if self.languages(step.template):
+            return []
+        return [Problem("template", self._missing(step.template))]
+
+    def _missing(self, name: str) -> str:
         looked = ", ".join(str(d) for d in self.directories)
         return f"no template {name!r}: expected {name}.ja.txt.j2 or {name}.en.txt.j2 in {looked}"
 
@@ -109,18 +136,20 @@ class TemplateLibrary:
     def _language(self, name: str, wanted: str) -> str:
         available = self.languages(name)
         if not available:
-            raise MailTemplateError(self.check(name) or name)
+            raise MailTemplateError(self._missing(name))
         if wanted in available:
             return wanted
         return next(lang for lang in _FALLBACK_ORDER if lang in available)
 
     def _render(self, filename: str, context: dict[str, Any]) -> str:
         try:
-            return self.env.get_template(filename).render(context)
+            template = self.env.get_template(filename)
         except TemplateError as exc:
-            line = getattr(exc, "lineno", None)  # syntax errors know their line; runtime errors do not
-            where = f"{filename}:{line}" if line else filename
-            raise MailTemplateError(f"{where}: {exc.message or type(exc).__name__}") from None
+            raise _located(filename, getattr(exc, "lineno", None), exc) from None  # syntax errors know their line
+        try:
+            return template.render(context)
+        except (TemplateError, ValueError) as exc:  # ValueError: track() refused a link
+            raise _located(filename, _template_line(exc, template.filename), exc) from None
 
     def _render_optional(self, filename: str, context: dict[str, Any]) -> str | None:
         try:
@@ -130,6 +159,19 @@ class TemplateLibrary:
         except TemplateError:
             pass  # a syntax error: let _render report it with its line
         return self._render(filename, context)
+
+
+def _located(filename: str, line: int | None, exc: Exception) -> MailTemplateError:
+    message = exc.message if isinstance(exc, TemplateError) else str(exc)
+    where = f"{filename}:{line}" if line else filename
+    return MailTemplateError(f"{where}: {message or type(exc).__name__}")
+
+
+def _template_line(exc: Exception, template_path: str | None) -> int | None:
+    """The template line a runtime error happened on: Jinja rewrites the traceback so that its
+    innermost frames in the template file carry template lines."""
+    lines = [frame.lineno for frame in traceback.extract_tb(exc.__traceback__) if frame.filename == template_path]
+    return lines[-1] if lines else None
 
 
 def _split_subject(text: str, filename: str) -> tuple[str, str]:

@@ -22,6 +22,7 @@ import typer
 from leadpact.adapters.flow_yaml import flow_files, load_flows
 from leadpact.adapters.outbox_sqlite import SqliteOutbox
 from leadpact.adapters.smtp import SmtpConfig, SmtpMailer
+from leadpact.domain.flow_parser import TemplateCheck
 from leadpact.domain.flows import Flow, FlowError, SendStep
 from leadpact.domain.timeutil import US_PER_HOUR, US_PER_SECOND, iso
 from leadpact.entrypoints.cli.commands._flows_store import add_store_commands
@@ -38,7 +39,7 @@ from leadpact.entrypoints.cli.commands.report import (
 )
 from leadpact.entrypoints.cli.output import fail, progress
 from leadpact.service.clock import SystemClock
-from leadpact.service.nurture.check import check_templates
+from leadpact.service.nurture.check import RenderCheck
 from leadpact.service.nurture.compose import AddressError, mail_address
 from leadpact.service.nurture.delivery import RetryPolicy, TransportConfigError
 from leadpact.service.nurture.links import LinkBuilder
@@ -67,11 +68,11 @@ FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="table (
 LangOpt = Annotated[Language, typer.Option("--lang", help="Language of the tables.")]
 
 
-def _flows_or_exit(path: str, library: TemplateLibrary) -> list[Flow]:
+def _flows_or_exit(path: str, library: TemplateLibrary, template_check: TemplateCheck | None = None) -> list[Flow]:
     if not Path(path).exists():
         fail(f"{path}: no such flow file or directory")
     try:
-        return load_flows(path, library.check)
+        return load_flows(path, template_check or library.check)
     except FlowError as exc:
         fail(str(exc))
 
@@ -96,18 +97,19 @@ def _show(result: Simulation, fmt: OutputFormat, lang: Language) -> None:
 
 
 def check(flow: FlowArg, templates: TemplatesOpt = None) -> None:
-    """Validate flow files and render their templates for a sample lead.
+    """Validate flow files and render their templates for a sample lead and for a lead with
+    only an address.
 
     Prints a summary and exits 0 when everything is valid; otherwise prints every problem to
     stderr as FILE:LINE: path: message and exits 2.
     """
     library = _library(templates)
-    flows = _flows_or_exit(flow, library)
-    checked = check_templates(flows, library)
-    for warning in checked.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    if checked.problems:
-        fail("\n".join(checked.problems))
+    checked = RenderCheck(library)
+    try:
+        flows = _flows_or_exit(flow, library, checked)
+    finally:  # after the problems, if any: a missing language is no reason to fail
+        for warning in checked.warnings:
+            typer.echo(f"warning: {warning}", err=True)
     for file, parsed in zip(flow_files(flow), flows, strict=True):
         names = dict.fromkeys(step.template for step in parsed.steps if isinstance(step, SendStep))
         mails = [f"{name} ({', '.join(checked.languages[name])})" for name in names]
