@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from nurture_history import JANE, TARO, TWO_MAILS
+from nurture_history import JANE, TARO, TWO_MAILS, act, track
 from smtp_inbox import Inbox, html_of, smtp_server, text_of
 from typer.testing import CliRunner
 
@@ -71,22 +71,6 @@ def identify(user: str, when: str, **traits: Any) -> Json:
         "timestamp": when,
         "userId": user,
         "traits": traits,
-    }
-
-
-def track(user: str, event: str, when: str) -> Json:
-    return {"type": "track", "messageId": f"{event}:{user}:{when}", "timestamp": when, "userId": user, "event": event}
-
-
-def act(user: str, action: str, when: str, role: str, **properties: Any) -> Json:
-    return {
-        "type": "action",
-        "messageId": f"{action}:{user}:{when}",
-        "timestamp": when,
-        "userId": user,
-        "action": action,
-        "actor": {"id": f"{role}-1", "role": role},
-        "properties": properties,
     }
 
 

@@ -27,6 +27,27 @@ JANE = {"email": "jane@corp.example", "name": "Jane Doe", "first_name": "Jane", 
 MAIL = {"flow": "whitepaper_webinar", "flow_version": "1", "run": 1, "step": "invite"}
 
 
+Json = dict[str, Any]
+
+
+def track(user: str, event: str, when: str) -> Json:
+    """A track event whose messageId is derived from what it says (a repeat is a duplicate)."""
+    return {"type": "track", "messageId": f"{event}:{user}:{when}", "timestamp": when, "userId": user, "event": event}
+
+
+def act(user: str, action: str, when: str, role: str, **properties: Any) -> Json:
+    """A §5 action by ``<role>-1``, sent as a message (as a history import would)."""
+    return {
+        "type": "action",
+        "messageId": f"{action}:{user}:{when}",
+        "timestamp": when,
+        "userId": user,
+        "action": action,
+        "actor": {"id": f"{role}-1", "role": role},
+        "properties": properties,
+    }
+
+
 def msg(kind: str, user: str, at: str, n: int, **fields: Any) -> dict[str, Any]:
     return {"type": kind, "messageId": f"{user}-{n}", "timestamp": at, "userId": user, **fields}
 

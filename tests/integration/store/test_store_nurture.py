@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from nurture_history import JANE, TARO, TWO_MAILS
+from nurture_history import JANE, TARO, TWO_MAILS, act, track
 from smtp_inbox import Inbox, html_of, smtp_server, text_of
 from sqlalchemy import text
 from store_checks import make_services
@@ -58,10 +58,6 @@ def identify(user: str, when: str, traits: Json) -> Json:
     return {"type": "identify", "messageId": f"id:{user}:{when}", "timestamp": when, "userId": user, "traits": traits}
 
 
-def track(user: str, event: str, when: str) -> Json:
-    return {"type": "track", "messageId": f"{event}:{user}:{when}", "timestamp": when, "userId": user, "event": event}
-
-
 def nurture_agreement_text() -> str:
     """The default agreement plus 20 points for a reached nurture goal (docs/nurture.md)."""
     data = copy.deepcopy(yaml.safe_load(default_agreement_text()))
@@ -70,18 +66,6 @@ def nurture_agreement_text() -> str:
         {"id": "nurture_goal", "if": {"type": "track", "event": "Nurture Goal Reached"}, "points": 20}
     )
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
-
-
-def act(user: str, action: str, when: str, role: str, **properties: Any) -> Json:
-    return {
-        "type": "action",
-        "messageId": f"{action}:{user}:{when}",
-        "timestamp": when,
-        "userId": user,
-        "action": action,
-        "actor": {"id": f"{role}-1", "role": role},
-        "properties": properties,
-    }
 
 
 class SimulatedCrashError(Exception):
