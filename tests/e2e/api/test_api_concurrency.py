@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+import time
 from typing import Any
 
 import httpx
@@ -22,10 +23,26 @@ def _send(url: str, key: str, batches: list[list[dict[str, Any]]], out: Any) -> 
     out.put(acknowledged)
 
 
+def _first_mql(client: httpx.Client) -> str:
+    """A lead the server lists as MQL, once ingestion has made one (a deadline, not a timing
+    check: the senders run beside this process)."""
+    deadline = time.monotonic() + 120
+    while not (listed := client.get("/v1/leads", params={"stage": "mql", "limit": 1}).json()["items"]):
+        assert time.monotonic() < deadline, "no lead became an MQL"
+        time.sleep(0.05)
+    lead: str = listed[0]["lead_id"]
+    return lead
+
+
 def _act(url: str, key: str, leads: list[str], seed: int, out: Any) -> None:
     rng = random.Random(seed)
     stored = []
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
+        # One action sure to be accepted while the others race ingestion: `contact` is allowed
+        # in every stage these actions and this stream can move an MQL to.
+        first = client.post(f"/v1/leads/{_first_mql(client)}/actions", json={"action": "contact"})
+        assert first.status_code == 200, first.text
+        stored.append(first.json()["message_id"])
         for n in range(30):
             action = rng.choice(
                 [
