@@ -60,7 +60,13 @@ def test_cold_cache_gives_the_same_state_as_a_warm_one(database_url: str) -> Non
         cold.close()
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(seed=st.integers(0, 10_000), order=st.integers(0, 10_000))
 def test_any_generated_history_in_any_order_matches_replay(services: Services, seed: int, order: int) -> None:
     empty_store(services)
@@ -69,7 +75,13 @@ def test_any_generated_history_in_any_order_matches_replay(services: Services, s
     assert_store_matches(services, reference(objects, default_agreement(), _as_of(objects)))
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(seed=st.integers(0, 10_000), order=st.integers(0, 10_000))
 def test_events_landing_between_the_engines_snapshot_and_write_still_match_replay(
     services: Services, seed: int, order: int
