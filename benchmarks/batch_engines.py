@@ -37,57 +37,70 @@ from pathlib import Path
 DATA = Path(".bench-data")
 AS_OF_NOTE = "as of the newest event"
 
+# The floor is written the way an engineer who knows DuckDB would write it for the default
+# agreement: only the columns it needs, duplicates found by one narrow aggregate (only
+# duplicated ids are then looked at), each row's rule as a CASE (the default rules cannot
+# overlap), a ranking only for the two rules with max_count, and the traits of identify and
+# group rows in one aggregate. It validates nothing (leadpact checks every row like
+# parse_message, and reports bad ones). An earlier, plainer version (all columns through a
+# window for the duplicates, a join against the rules, every hit ranked) took 2.8x as long.
 FLOOR_SQL = """
-WITH ev AS (SELECT *, file_row_number AS seq FROM read_parquet('{path}', file_row_number = true)),
-uniq AS (SELECT * FROM ev QUALIFY row_number() OVER (PARTITION BY messageId ORDER BY seq) = 1),
-kept AS (SELECT * FROM uniq WHERE ts_us <= {as_of}),
+WITH dups AS (SELECT messageId, min(file_row_number) AS first FROM read_parquet('{path}', file_row_number = true)
+               GROUP BY messageId HAVING count(*) > 1),
+ev AS (
+  SELECT ts_us, type, userId, anonymousId, file_row_number AS seq,
+         CASE type WHEN 'page' THEN
+                CASE WHEN properties ->> '$.path' = '/' THEN 0
+                     WHEN starts_with(properties ->> '$.path', '/products') THEN 1
+                     WHEN starts_with(properties ->> '$.path', '/pricing') THEN 2
+                     WHEN starts_with(properties ->> '$.path', '/case-studies') THEN 3
+                     WHEN starts_with(properties ->> '$.path', '/blog') THEN 4 END
+              WHEN 'track' THEN
+                CASE event WHEN 'Whitepaper Downloaded' THEN 5 WHEN 'Case Study Downloaded' THEN 6
+                     WHEN 'Webinar Attended' THEN 7 WHEN 'Trade Show Booth Visited' THEN 8
+                     WHEN 'Email Opened' THEN 9 WHEN 'Email Link Clicked' THEN 10
+                     WHEN 'Contact Form Submitted' THEN 11 WHEN 'Document Requested' THEN 12
+                     WHEN 'Unsubscribed' THEN 13 END END AS rule,
+         CASE WHEN type IN ('identify', 'group') THEN traits END AS traits
+  FROM read_parquet('{path}', file_row_number = true) r LEFT JOIN dups d USING (messageId)
+  WHERE d.first IS NULL OR r.file_row_number = d.first),
+kept AS MATERIALIZED (SELECT * FROM ev WHERE ts_us <= {as_of}),
 links AS (SELECT anonymousId, arg_min(userId, (ts_us, seq)) AS uid FROM kept
           WHERE anonymousId IS NOT NULL AND userId IS NOT NULL GROUP BY anonymousId),
-placed AS (SELECT coalesce(k.userId, l.uid) AS lead, k.* FROM kept k
-           LEFT JOIN links l ON k.userId IS NULL AND k.anonymousId = l.anonymousId),
-rules(rule, kind, exact, prefix, points, max_count) AS (VALUES
-  (0, 'page', '/', NULL, 1.0, 5), (1, 'page', NULL, '/products', 5.0, NULL),
-  (2, 'page', NULL, '/pricing', 10.0, NULL), (3, 'page', NULL, '/case-studies', 10.0, NULL),
-  (4, 'page', NULL, '/blog', 2.0, NULL), (5, 'track', 'Whitepaper Downloaded', NULL, 15.0, NULL),
-  (6, 'track', 'Case Study Downloaded', NULL, 20.0, NULL), (7, 'track', 'Webinar Attended', NULL, 20.0, NULL),
-  (8, 'track', 'Trade Show Booth Visited', NULL, 25.0, NULL), (9, 'track', 'Email Opened', NULL, 1.0, 10),
-  (10, 'track', 'Email Link Clicked', NULL, 3.0, NULL), (11, 'track', 'Contact Form Submitted', NULL, 30.0, NULL),
-  (12, 'track', 'Document Requested', NULL, 15.0, NULL), (13, 'track', 'Unsubscribed', NULL, -20.0, NULL)),
-hits AS (
-  SELECT p.lead, p.ts_us, p.seq, r.rule, r.points, r.max_count
-  FROM (SELECT lead, ts_us, seq, type, event,
-               CASE WHEN type = 'page' THEN json_extract_string(properties, '$.path') END AS path
-        FROM placed WHERE lead IS NOT NULL AND type IN ('page', 'track')) p
-  JOIN rules r ON r.kind = p.type AND (
-       (p.type = 'page' AND (p.path = r.exact OR starts_with(p.path, r.prefix)))
-    OR (p.type = 'track' AND p.event = r.exact))),
-ranked AS (SELECT *, row_number() OVER (PARTITION BY lead, rule ORDER BY ts_us, seq) AS n FROM hits),
-eng AS (SELECT lead,
-          sum(CAST(points AS DOUBLE) * CASE WHEN {as_of} - ts_us > 7776000000000 THEN 0.5 ELSE 1.0 END) AS engagement
-        FROM ranked WHERE max_count IS NULL OR n <= max_count GROUP BY lead),
-tr AS (SELECT lead, type, ts_us, seq, traits FROM placed WHERE lead IS NOT NULL AND type IN ('identify', 'group')),
-own AS (SELECT lead,
+placed AS MATERIALIZED (
+  SELECT coalesce(k.userId, l.uid) AS lead, k.ts_us, k.seq, k.type, k.rule, k.traits FROM kept k
+  LEFT JOIN links l ON k.userId IS NULL AND k.anonymousId = l.anonymousId
+  WHERE coalesce(k.userId, l.uid) IS NOT NULL AND k.type <> 'action'),
+points(rule, pts, max_count) AS (VALUES (0, 1.0, 5), (1, 5.0, NULL), (2, 10.0, NULL), (3, 10.0, NULL),
+  (4, 2.0, NULL), (5, 15.0, NULL), (6, 20.0, NULL), (7, 20.0, NULL), (8, 25.0, NULL), (9, 1.0, 10),
+  (10, 3.0, NULL), (11, 30.0, NULL), (12, 15.0, NULL), (13, -20.0, NULL)),
+capped AS (
+  SELECT lead, ts_us, rule FROM placed WHERE rule IN (0, 9)
+  QUALIFY row_number() OVER (PARTITION BY lead, rule ORDER BY ts_us, seq)
+          <= CASE rule WHEN 0 THEN 5 ELSE 10 END),
+hits AS (SELECT lead, ts_us, rule FROM placed WHERE rule IS NOT NULL AND rule NOT IN (0, 9)
+         UNION ALL SELECT * FROM capped),
+eng AS (SELECT h.lead, sum(p.pts * CASE WHEN {as_of} - h.ts_us > 7776000000000 THEN 0.5 ELSE 1.0 END) AS engagement
+        FROM hits h JOIN points p USING (rule) GROUP BY h.lead),
+traits AS (SELECT lead,
           arg_max(traits ->> '$.job_level', (ts_us, seq))
-            FILTER (WHERE json_type(traits, '$.job_level') IS NOT NULL) AS job,
+            FILTER (WHERE type = 'identify' AND json_type(traits, '$.job_level') IS NOT NULL) AS job,
           arg_max(traits ->> '$.industry', (ts_us, seq))
-            FILTER (WHERE json_type(traits, '$.industry') IS NOT NULL) AS ind,
+            FILTER (WHERE type = 'identify' AND json_type(traits, '$.industry') IS NOT NULL) AS ind,
           arg_max(traits -> '$.employees', (ts_us, seq))
-            FILTER (WHERE json_type(traits, '$.employees') IS NOT NULL) AS emp
-        FROM tr WHERE type = 'identify' GROUP BY lead),
-co AS (SELECT lead,
+            FILTER (WHERE type = 'identify' AND json_type(traits, '$.employees') IS NOT NULL) AS emp,
           arg_max(traits ->> '$.industry', (ts_us, seq))
-            FILTER (WHERE json_type(traits, '$.industry') IS NOT NULL) AS ind,
+            FILTER (WHERE type = 'group' AND json_type(traits, '$.industry') IS NOT NULL) AS co_ind,
           arg_max(traits -> '$.employees', (ts_us, seq))
-            FILTER (WHERE json_type(traits, '$.employees') IS NOT NULL) AS emp
-        FROM tr WHERE type = 'group' GROUP BY lead),
-fit AS (SELECT l.lead,
-          (CASE WHEN o.job IN ('executive', 'director') THEN 15 ELSE 0 END)
-        + (CASE WHEN o.job IN ('staff', 'manager') THEN 5 ELSE 0 END)
-        + (CASE WHEN coalesce(o.ind, c.ind) IN ('manufacturing', 'software', 'it_services') THEN 10 ELSE 0 END)
-        + (CASE WHEN TRY_CAST(coalesce(o.emp, c.emp) AS DOUBLE) >= 300 THEN 10 ELSE 0 END)
-        + (CASE WHEN TRY_CAST(coalesce(o.emp, c.emp) AS DOUBLE) < 300 THEN 5 ELSE 0 END) AS fit
-        FROM (SELECT DISTINCT lead FROM placed WHERE lead IS NOT NULL AND type <> 'action') l
-        LEFT JOIN own o USING (lead) LEFT JOIN co c USING (lead))
+            FILTER (WHERE type = 'group' AND json_type(traits, '$.employees') IS NOT NULL) AS co_emp
+        FROM placed GROUP BY lead),
+fit AS (SELECT lead,
+          (CASE WHEN job IN ('executive', 'director') THEN 15 ELSE 0 END)
+        + (CASE WHEN job IN ('staff', 'manager') THEN 5 ELSE 0 END)
+        + (CASE WHEN coalesce(ind, co_ind) IN ('manufacturing', 'software', 'it_services') THEN 10 ELSE 0 END)
+        + (CASE WHEN TRY_CAST(coalesce(emp, co_emp) AS DOUBLE) >= 300 THEN 10 ELSE 0 END)
+        + (CASE WHEN TRY_CAST(coalesce(emp, co_emp) AS DOUBLE) < 300 THEN 5 ELSE 0 END) AS fit
+        FROM traits)
 SELECT f.lead AS lead_id, CAST(f.fit AS DOUBLE) AS fit, CAST(coalesce(e.engagement, 0.0) AS DOUBLE) AS engagement
 FROM fit f LEFT JOIN eng e USING (lead) ORDER BY f.lead
 """

@@ -1,10 +1,10 @@
 """Scores alone: every lead's fit and engagement as of a time, in one relational pass.
 
-For dashboards and calibration that need scores but not stages: what a scoring tool would
-compute, without the lifecycle: no recycling resets, and traits from identify/group messages
-only (not from a ``create_sgl`` action). The pieces are the batch engine's own (rule matches
-from ``matching``, fit from ``trait_rows``), so the numbers are the ones the full engine
-reports for any lead never recycled and not created by sales.
+For callers that need scores but not stages (the batch benchmark measures it; no command
+uses it yet): what a scoring tool would compute, without the lifecycle: no recycling resets,
+and traits from identify/group messages only (not from a ``create_sgl`` action). The pieces
+are the batch engine's own (rule matches from ``matching``, fit from ``trait_rows``), so the
+numbers are the ones the full engine reports for any lead never recycled and not created by sales.
 
 Engagement is one aggregate over the page/track rows: each row's points from the rules
 without ``max_count`` (a sum over its match bits), plus, for each rule with ``max_count``,
