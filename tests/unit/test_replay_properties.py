@@ -8,6 +8,7 @@ order of the lines must not matter.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -15,8 +16,9 @@ from factories import DEFAULT_ACTOR_ROLE, T0, default, make_agreement, messages,
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from leadpact.domain.lead_replay import LeadMachine
 from leadpact.domain.messages import ACTIONS, ROLES
-from leadpact.domain.replay import ReplayResult, replay
+from leadpact.domain.replay import ReplayResult, compiled, dedupe, group_by_lead, link_identities, replay
 from leadpact.domain.results import lead_to_json, round_score
 
 SETTINGS = settings(
@@ -284,3 +286,31 @@ def test_mql_decisions_agree_with_the_score_at_that_instant(objs: list[dict[str,
             if stage_then == ["mal"]:
                 then = replay(parsed, agreement, msg.ts).leads[lead_id]
                 assert round_score(then.score) < 50, (lead_id, msg.message_id)
+
+
+@settings(SETTINGS, max_examples=150)
+@given(histories(), AS_OF, st.sampled_from(["step", "half_life"]))
+def test_the_state_without_reasons_has_the_results_numbers_to_the_last_bit(
+    objs: list[dict[str, Any]], as_of: str, decay: str
+) -> None:
+    """The online engine stores ``LeadMachine.state`` (no explanation built); its numbers must be
+    the reference result's exactly, or the store would drift from ``leadpact score``."""
+    agreement = default() if decay == "step" else HALF_LIFE
+    moment = us(as_of)
+    unique, _ = dedupe(messages(*objs))
+    kept = [m for m in unique if m.ts <= moment]
+    groups, _ = group_by_lead(kept, link_identities(kept))
+    for lead_id, own in groups.items():
+        own.sort(key=lambda m: (m.ts, m.seq))
+        explained, plain = LeadMachine(lead_id, compiled(agreement)), LeadMachine(lead_id, compiled(agreement))
+        # After every message (as the online engine evaluates), then as of the end.
+        moments = [(msg, msg.ts) for msg in own] + [(None, moment)]
+        for msg, when in moments:
+            if msg is not None:
+                explained.apply(msg)
+                plain.apply(msg)
+            if explained.stage is None:
+                continue
+            full, state = explained.result(when), plain.state(when)
+            assert state.reasons == [] and (full.reasons or full.score == 0)
+            assert dataclasses.replace(full, reasons=[]) == state, (lead_id, when)

@@ -24,6 +24,7 @@ from leadpact.domain.messages import BANT_ITEMS, Message
 from leadpact.domain.results import (
     Assignment,
     LeadResult,
+    Reason,
     RefusedAction,
     SlaClock,
     StageEntry,
@@ -349,9 +350,20 @@ class LeadMachine:
 
     # --- the result ----------------------------------------------------------------------------
     def result(self, as_of: int) -> LeadResult:
+        """The lead as of ``as_of`` (≥ its last message), with the reasons behind its score."""
         assert self.stage is not None
         fit, fit_reasons = fit_score(self.c, self.traits, self.company_traits)
         engagement, engagement_reasons = self.engagement.explain(as_of)
+        return self._result(as_of, fit, engagement, fit_reasons + engagement_reasons)
+
+    def state(self, as_of: int) -> LeadResult:
+        """:meth:`result` without ``reasons`` (empty): the same numbers to the last bit, for
+        callers that store the state but not its explanation (the online engine)."""
+        assert self.stage is not None
+        return self._result(as_of, self._current_fit(), self.engagement.total_at(as_of), [])
+
+    def _result(self, as_of: int, fit: float, engagement: float, reasons: list[Reason]) -> LeadResult:
+        assert self.stage is not None
         self._now = as_of
         self._fit, self._fit_dirty = fit, False
         hot_pred = self.c.hot
@@ -366,7 +378,7 @@ class LeadMachine:
             engagement=engagement,
             hot=hot,
             owner=self.owner,
-            reasons=fit_reasons + engagement_reasons,
+            reasons=reasons,
             history=self.history,
             sla=self.clocks,
             errors=self.errors,

@@ -142,6 +142,17 @@ class Engagement:
             return float(self._half_sum * 0.5 ** ((now - self._half_ref) / self._decay.half_life_us))
         return self._plain_sum
 
+    def total_at(self, as_of: int) -> float:
+        """The engagement :meth:`explain` returns, to the last bit (the same per-rule sum in the
+        same order), without building its explanation."""
+        total = 0.0
+        decay = self._decay
+        points = self._points
+        stamps = self.stamps
+        for index in sorted(self.counts):
+            total += points[index] * _total_weight(decay, stamps[index], as_of)
+        return total
+
     def explain(self, as_of: int) -> tuple[float, list[Reason]]:
         """Engagement at ``as_of`` summed directly per rule, with its explanation."""
         total = 0.0

@@ -198,7 +198,7 @@ def prepare(
             for msg in fresh:
                 machine.apply(msg)
             last = fresh[-1]
-            result = machine.result(last.ts)
+            result = machine.state(last.ts)
             new_lists = _extended_lists(entry.lists, result)
             last_id = entry.last_id
             for msg in fresh:
@@ -224,7 +224,7 @@ def prepare(
             for ordinal, row in enumerate(old.assignments):
                 change.request_changed(row[_TEAM], (row[_RR_AT], lead_id, ordinal))
             continue
-        result = machine.result(messages[-1].ts)
+        result = machine.state(messages[-1].ts)
         new_lists = _all_lists(result)
         fresh_entry = CachedLead(
             machine, compiled_agreement, _order(messages[-1]), max(m.seq for m in messages), token, new_lists, {}, None
