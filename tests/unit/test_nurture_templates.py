@@ -3,6 +3,9 @@ without their unsubscribe link."""
 
 from __future__ import annotations
 
+from email.parser import BytesParser
+from email.policy import SMTP
+from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
@@ -134,3 +137,38 @@ def test_the_pixel_goes_before_the_end_of_the_body_or_at_the_end() -> None:
 def test_addresses_smtp_cannot_carry_are_refused(address: str) -> None:
     with pytest.raises(AddressError):
         mail_address(address)
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("Taro\r\nBcc: attacker@evil.example", "Taro Bcc: attacker@evil.example"),
+        ("山田\n太郎", "山田 太郎"),
+        ("Taro\tYamada\u2028", "Taro Yamada"),
+        ("A\x00B\x1b", "AB"),
+    ],
+)
+def test_a_name_with_line_breaks_or_control_characters_is_still_mailed_as_one_header_line(
+    name: str, shown: str
+) -> None:
+    """A name typed into a form can hold a line break; the mail goes out with the name on one
+    line (never a second header), instead of the lead being refused as if its address were bad."""
+    recipient = mail_address("taro@buyer.example", name)
+    assert recipient.display_name == shown
+    rendered = RenderedEmail("件名", "本文", None, "ja")
+    message = compose(
+        rendered,
+        sender=mail_address("news@seller.example"),
+        recipient=recipient,
+        key="k",
+        message_id=message_id_for("k", "seller.example"),
+        date_us=0,
+        unsubscribe_url=UNSUBSCRIBE,
+        pixel_url="https://t.example.com/t/o/px",
+    )
+    raw = message.as_bytes(policy=SMTP)
+    headers = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    assert not any(line.lower().startswith(b"bcc") for line in headers)
+    parsed = BytesParser(policy=default_policy).parsebytes(raw)
+    assert parsed["To"].addresses[0].display_name == shown
+    assert parsed["To"].addresses[0].addr_spec == "taro@buyer.example"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -31,13 +32,23 @@ def message_id_for(key: str, domain: str) -> str:
     return f"<{digest}@{domain}>"
 
 
+def header_name(name: str) -> str:
+    """A person's name as a display name: header fields cannot carry line breaks or control
+    characters, and a name typed into a form sometimes has them, so every run of whitespace
+    (line breaks included) becomes one space and other control characters are dropped. The
+    mail still goes out, addressed to the same person."""
+    printable = "".join(ch for ch in name if ch.isspace() or unicodedata.category(ch) != "Cc")
+    return " ".join(printable.split())
+
+
 def mail_address(addr_spec: str, display_name: str = "") -> Address:
-    """An RFC 5322 address; raises :class:`AddressError` for anything SMTP cannot carry."""
+    """An RFC 5322 address; raises :class:`AddressError` for anything SMTP cannot carry.
+    ``display_name`` is cleaned by :func:`header_name`, so only the address itself can fail."""
     spec = addr_spec.strip()
     if not spec.isascii():
         raise AddressError(f"{spec!r}: non-ASCII addresses are not supported (SMTPUTF8)")
     try:
-        address = Address(display_name=display_name, addr_spec=spec)
+        address = Address(display_name=header_name(display_name), addr_spec=spec)
     except (ValueError, IndexError) as exc:
         raise AddressError(f"{spec!r}: not an e-mail address ({exc})") from None
     if not address.username or not address.domain or "." not in address.domain:
