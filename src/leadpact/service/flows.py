@@ -28,9 +28,9 @@ from leadpact.adapters.store.flows_repo import FlowActivationRecord, FlowsRepo, 
 from leadpact.adapters.store.nurture_repo import NurtureRepo
 from leadpact.domain.agreement import AgreementError, Problem
 from leadpact.domain.flow_runs import ActiveFlow
-from leadpact.domain.flows import Flow, FlowError, SendStep
+from leadpact.domain.flows import Flow, FlowError
 from leadpact.service.agreements import UnknownVersionError, VersionConflictError
-from leadpact.service.nurture.check import check_templates
+from leadpact.service.nurture.check import RenderCheck
 from leadpact.service.nurture.templates import TemplateLibrary
 
 DEACTIVATED = "flow deactivated"
@@ -132,8 +132,10 @@ class FlowService:
     # --- validation and upload -----------------------------------------------------------------
     def check(self, yaml_text: str, source: str) -> Flow:
         """Validate a flow as ``flows check`` does (YAML, keys, every template rendered for a
-        sample lead); raises :class:`FlowError` naming line and field of every problem."""
-        flow = load_flow_text(yaml_text, source, self.templates.check)
+        sample lead and for a lead with only an address); raises :class:`FlowError` naming line
+        and field of every problem. Templates are rendered while the steps are parsed, as in
+        ``flows check``, so a template problem is reported beside the flow's other problems."""
+        flow = load_flow_text(yaml_text, source, RenderCheck(self.templates))
         problems: list[Problem] = []
         for key, value in (("id", flow.id), ("version", flow.version)):
             if len(value) > FLOW_ID_LENGTH:
@@ -142,10 +144,6 @@ class FlowService:
                         key, f"expected at most {FLOW_ID_LENGTH} characters, found {len(value)}", _line(yaml_text, key)
                     )
                 )
-        checked = check_templates([flow], self.templates)
-        for problem in checked.problems:
-            path = _template_path(flow, problem)
-            problems.append(Problem(path, problem.split(": ", 1)[1], _line(yaml_text, path)))
         if problems:
             raise FlowError(source, problems)
         return flow
@@ -288,11 +286,3 @@ def _line(yaml_text: str, path: str) -> int | None:
     except AgreementError:
         return None
     return lines.get(path)
-
-
-def _template_path(flow: Flow, problem: str) -> str:
-    """The field path of a template problem (``check_templates`` names the step)."""
-    for index, step in enumerate(flow.steps):
-        if isinstance(step, SendStep) and problem.startswith(f"{flow.id} step {step.id}: "):
-            return f"steps[{index}].send_email"
-    return "steps"

@@ -350,3 +350,18 @@ def _ingest(database_url: str) -> None:
             services.ingest.ingest([validate(obj, default_timestamp=None, allow_actions=False)], 0)
     finally:
         services.close()
+
+
+def test_a_template_problem_is_reported_beside_the_flows_other_problems(database_url: str, tmp_path: Path) -> None:
+    """As in ``flows check``: fixing the flow must not reveal a template problem only afterwards."""
+    (tmp_path / "no_link.ja.txt.j2").write_text("Subject: こんにちは\n\n{{ lead.name }} 様\n", encoding="utf-8")
+    services = make_services(database_url, nurture_templates=str(tmp_path))
+    try:
+        flow = MISSING_TEMPLATE.replace("no_such_template", "no_link") + "colour: blue\n"
+        with pytest.raises(FlowError) as raised:
+            services.flows.upload(flow, "checkin.yaml", "ops", at(1))
+        assert [(p.line, p.path) for p in raised.value.problems] == [(6, "steps[1].send_email"), (7, "colour")]
+        assert "must contain {{ unsubscribe_url }}" in raised.value.problems[0].message
+        assert services.flows.versions() == []
+    finally:
+        services.close()
