@@ -11,7 +11,7 @@ import pytest
 from leadpact.adapters.flow_yaml import load_flow_text
 from leadpact.domain.flow_parser import FlowLabel
 from leadpact.domain.flows import FlowError, SendStep
-from leadpact.service.nurture.check import RenderCheck, check_templates
+from leadpact.service.nurture.check import RenderCheck
 from leadpact.service.nurture.templates import SHIPPED, TemplateLibrary
 
 HEAD = 'id: f\nversion: "1"\ntrigger: {event: Whitepaper Downloaded}\n'
@@ -119,8 +119,10 @@ def test_a_missing_language_is_a_warning_and_the_languages_are_listed(tmp_path: 
     assert check.warnings == ["only: no ja variant; those leads get en"]
 
 
-def test_parsed_flows_are_checked_with_their_steps_named(tmp_path: Path) -> None:
+def test_a_template_problem_is_named_at_the_step_that_sends_it(tmp_path: Path) -> None:
     templates = library(tmp_path, first_ja="Subject: 件名\n\n{{ lead.name.split()[0] }}\n{{ unsubscribe_url }}\n")
-    flow = load_flow_text(HEAD + "steps:\n  - {id: hello, send_email: first}\n", "flow.yaml", templates.check)
-    (problem,) = check_templates([flow], templates).problems
-    assert problem.startswith("f step hello: first.ja.txt.j2:3: lead.name is missing")
+    with pytest.raises(FlowError) as raised:
+        load_flow_text(HEAD + "steps:\n  - {id: hello, send_email: first}\n", "flow.yaml", RenderCheck(templates))
+    (problem,) = raised.value.problems
+    assert problem.path == "steps[0].send_email"
+    assert problem.message.startswith("first.ja.txt.j2:3: lead.name is missing")

@@ -9,14 +9,14 @@ reported like any other: at the flow file's line and field path of the step that
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from leadpact.domain.agreement import Problem
 from leadpact.domain.flow_parser import FlowLabel
 from leadpact.domain.flow_runs import SendEmail
-from leadpact.domain.flows import FLOW_LANGUAGES, Flow, SendStep
+from leadpact.domain.flows import FLOW_LANGUAGES, SendStep
 from leadpact.service.nurture.links import LinkBuilder
 from leadpact.service.nurture.templates import MailTemplateError, MailVariables, TemplateLibrary
 
@@ -77,26 +77,6 @@ class RenderCheck:
             if missing:
                 self.warnings.append(f"{template}: no {'/'.join(missing)} variant; those leads get {languages[0]}")
         return self.languages[template]
-
-
-@dataclass(slots=True)
-class TemplateReport:
-    problems: list[str] = field(default_factory=list)
-    """``FLOW step STEP: problem``, for callers that place problems themselves."""
-    warnings: list[str] = field(default_factory=list)
-    languages: dict[str, list[str]] = field(default_factory=dict)
-
-
-def check_templates(flows: Sequence[Flow], library: TemplateLibrary) -> TemplateReport:
-    """:class:`RenderCheck` over flows already parsed."""
-    check = RenderCheck(library)
-    report = TemplateReport(warnings=check.warnings, languages=check.languages)
-    for flow in flows:
-        label = FlowLabel(flow.id, flow.version, flow.title)
-        for step in flow.steps:
-            if isinstance(step, SendStep):
-                report.problems.extend(f"{flow.id} step {step.id}: {p.message}" for p in check(step, label))
-    return report
 
 
 def _render(library: TemplateLibrary, step: SendStep, flow: FlowLabel, language: str, lead: _SampleLead) -> str | None:
