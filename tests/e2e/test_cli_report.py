@@ -302,7 +302,7 @@ def _agreement_file(tmp_path: Path) -> str:
 
 @pytest.mark.parametrize(
     ("content", "skipped"),
-    [(b"", "0 lines"), (b"\x89PNG\r\n\x1a\n\x00\xff\xfe", "1 line"), (b"lead_id,stage\nu1,mql\n", "2 lines")],
+    [(b"", "0 lines"), (b"\x89PNG\r\n\x1a\n\x00\xff\xfe", "3 lines"), (b"lead_id,stage\nu1,mql\n", "2 lines")],
     ids=["empty", "binary", "csv"],
 )
 def test_a_file_without_valid_events_exits_2_naming_it(tmp_path, content, skipped):

@@ -59,6 +59,13 @@ def dedupe(messages: Iterable[Message]) -> tuple[list[Message], int]:
     return list(kept.values()), duplicates
 
 
+def newest_ts(messages: Iterable[Message]) -> int | None:
+    """The newest timestamp of the messages that count: a later copy of a ``messageId`` is
+    ignored (SPEC §3), its timestamp too. The default evaluation time."""
+    unique, _ = dedupe(messages)
+    return max((m.ts for m in unique), default=None)
+
+
 def link_identities(messages: Iterable[Message]) -> dict[str, str]:
     """anonymousId → userId from messages carrying both; the earliest (ts, seq) link wins."""
     links: dict[str, tuple[int, int, str]] = {}

@@ -8,7 +8,7 @@ from typing import Any
 
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.messages import Message
-from leadpact.domain.replay import ReplayResult, replay
+from leadpact.domain.replay import ReplayResult, newest_ts, replay
 from leadpact.domain.results import lead_to_json
 
 
@@ -25,8 +25,9 @@ class ScoreRun:
 
 
 def default_as_of(messages: Sequence[Message]) -> int | None:
-    """Without ``--as-of`` the evaluation time is the newest event's (never the clock)."""
-    return max((m.ts for m in messages), default=None)
+    """Without ``--as-of`` the evaluation time is the newest event's (never the clock). A
+    later copy of a ``messageId`` is ignored (SPEC §3), its timestamp too."""
+    return newest_ts(messages)
 
 
 def score_messages(messages: Sequence[Message], agreement: Agreement, as_of: int) -> ScoreRun:

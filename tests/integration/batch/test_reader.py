@@ -275,3 +275,103 @@ def test_parquet_rows_read_like_the_messages_they_hold(tmp_path: Path, structs: 
     assert [(b.line, b.reason) for b in report.bad] == [(b.line, b.reason) for b in expected_bad]
     assert expected_bad  # blank track events are rejected with their row number
     assert report.bad[0].render().startswith(f"{path}: row ")
+
+
+# --- Parquet shapes other tools write (struct fields of JSON type, maps, nanosecond timestamps,
+# --- cells that are not JSON, columns that are NULL throughout) ------------------------------
+
+
+def _same_as_reference(path: Path) -> tuple[list[Message], list[tuple[int, str]]]:
+    """The DuckDB reader and the reference reader agree on the file; returns what they read."""
+    expected, expected_bad, _ = read_any(str(path))
+    got, report = _read_batch(path)
+    assert [_fields(m) for m in got] == [_fields(m) for m in expected]
+    bad = [(b.line, b.reason) for b in report.bad]
+    assert bad == [(b.line, b.reason) for b in expected_bad]
+    return expected, bad
+
+
+def _base(n: int, **fields: Any) -> dict[str, Any]:
+    return {"type": "track", "messageId": f"m{n}", "timestamp": TIMESTAMPS[0], "userId": "u1", **fields}
+
+
+def test_struct_fields_of_json_type_and_maps_read_as_the_json_they_hold(tmp_path: Path) -> None:
+    employees = pa.array(['"350"', "5000", None], type=pa.json_())
+    traits = pa.StructArray.from_arrays([pa.array(["director", "staff", None]), employees], ["job_level", "employees"])
+    properties = pa.array([None, [("path", "/pricing")], [("plan", "pro")]], type=pa.map_(pa.string(), pa.string()))
+    table = pa.table(
+        {
+            "type": ["identify", "page", "track"],
+            "messageId": ["m1", "m2", "m3"],
+            "timestamp": [TIMESTAMPS[0]] * 3,
+            "userId": ["u1"] * 3,
+            "event": [None, None, "Webinar Attended"],
+            "traits": traits,
+            "properties": properties,
+        }
+    )
+    path = tmp_path / "typed.parquet"
+    pq.write_table(table, path)
+    messages, bad = _same_as_reference(path)
+    assert bad == []
+    assert messages[0].traits == {"job_level": "director", "employees": "350"}  # the JSON string, decoded
+    assert messages[1].path == "/pricing"  # a map is an object
+
+
+def test_cells_that_are_not_json_are_bad_rows_for_every_message_type(tmp_path: Path) -> None:
+    rows = [
+        _base(1, event="Webinar Attended", traits="{not json"),
+        _base(2, type="page", properties='{"path": "/"}', context="{nope"),
+        _base(3, event="Webinar Attended", actor="{broken"),
+        _base(4, type="action", action="accept", actor="{broken"),
+        _base(5, type="identify", traits='{"job_level": "staff"}', context="[1,"),
+        _base(6, event="Webinar Attended"),
+    ]
+    columns = ("type", "messageId", "timestamp", "userId", "event", "action", "traits", "properties", "context")
+    table = pa.table(
+        {
+            **{key: pa.array([row.get(key) for row in rows], type=pa.string()) for key in columns},
+            "actor": pa.array([row.get("actor") for row in rows], type=pa.string()),
+        }
+    )
+    path = tmp_path / "cells.parquet"
+    pq.write_table(table, path)
+    messages, bad = _same_as_reference(path)
+    assert [line for line, _ in bad] == [1, 2, 3, 4, 5]
+    assert [m.message_id for m in messages] == ["m6"]
+
+
+def test_a_string_column_that_is_null_in_every_row_is_read(tmp_path: Path) -> None:
+    """groupId NULL throughout (a file of anonymous visits): DuckDB 2.0 once failed to bind."""
+    table = pa.table(
+        {
+            "type": ["page", "page"],
+            "messageId": ["m1", "m2"],
+            "timestamp": [TIMESTAMPS[0]] * 2,
+            "anonymousId": ["a1", "a2"],
+            "groupId": pa.array([None, None], type=pa.string()),
+            "properties": ['{"path": "/"}', '{"path": "/pricing"}'],
+        }
+    )
+    path = tmp_path / "anonymous.parquet"
+    pq.write_table(table, path)
+    messages, bad = _same_as_reference(path)
+    assert (len(messages), bad) == (2, [])
+
+
+def test_nanosecond_timestamps_are_cut_to_the_microsecond_on_both_paths(tmp_path: Path) -> None:
+    ns = [1767225600123456789, 1767225660999999999, -100, 1767225720000000000]
+    table = pa.table(
+        {
+            "type": ["track"] * 4,
+            "messageId": ["m1", "m2", "m3", "m4"],
+            "timestamp": pa.array(ns, type=pa.timestamp("ns", tz="UTC")),
+            "userId": ["u1"] * 4,
+            "event": ["Webinar Attended", "Webinar Attended", "Webinar Attended", " "],  # m4: the slow path
+        }
+    )
+    path = tmp_path / "ns.parquet"
+    pq.write_table(table, path)
+    messages, bad = _same_as_reference(path)
+    assert [m.ts for m in messages] == [1767225600123456, 1767225660999999, -1]
+    assert [line for line, _ in bad] == [4]

@@ -4,6 +4,7 @@ JSONL/Parquet results that say the same thing, scores alone."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ from leadpact.adapters.batch.writer import rounded
 from leadpact.adapters.jsonl import read_messages
 from leadpact.domain.replay import replay
 from leadpact.domain.results import round_score
+from leadpact.domain.timeutil import to_us
 from leadpact.service.batch import BatchError, choose_engine, score_file
+from leadpact.service.scoring import default_as_of
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +108,24 @@ def test_spark_engine_without_pyspark_says_how_to_install_it(small: Path, monkey
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)  # importing it now fails
     with pytest.raises(BatchError, match=r"pip install 'leadpact\[spark\]'"):
         score_file(agreement("step"), small, engine="spark")
+
+
+def test_the_default_evaluation_time_ignores_a_later_copy_of_a_message(tmp_path: Path, spark: Any) -> None:
+    """A repeated messageId is ignored (SPEC §3), so its timestamp cannot move "the newest
+    event's timestamp", on any engine."""
+    from leadpact.adapters.batch.spark_engine import run_spark
+
+    lines = [
+        {"type": "identify", "messageId": "m1", "timestamp": "2026-03-02T10:00:00+09:00", "userId": "u1"},
+        {"type": "track", "messageId": "m2", "timestamp": "2026-03-02T11:00:00+09:00", "userId": "u1", "event": "X"},
+        {"type": "track", "messageId": "m2", "timestamp": "2026-03-20T11:00:00+09:00", "userId": "u1", "event": "X"},
+    ]
+    path = tmp_path / "copies.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    expected = to_us(datetime.fromisoformat("2026-03-02T11:00:00+09:00"))
+    a = agreement("step")
+    found = {engine: score_file(a, path, engine=engine, workers=1).as_of for engine in ("replay", "duckdb")}
+    found["spark"] = run_spark(a, str(path), None, session=spark, with_traits=False).as_of
+    assert found == dict.fromkeys(("replay", "duckdb", "spark"), expected)
+    messages, _ = read_messages(path)
+    assert default_as_of(messages) == expected  # the reports' and flows' default too

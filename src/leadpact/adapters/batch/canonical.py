@@ -212,6 +212,13 @@ def _json_text_fields(r: RawRow, among: tuple[str, ...] = _FIELDS) -> list[str]:
     return [name for name in among if getattr(r, name).json_text]
 
 
+def _cells_ok(r: RawRow) -> str:
+    """Every column of JSON text holds JSON (or nothing), whatever the message type reads: a
+    cell that is not JSON makes the row unreadable for the reference reader too, which names it."""
+    checks = [f"({name}_t IS NULL OR json_valid({name}_t))" for name in _json_text_fields(r)]
+    return f"({' AND '.join(checks)})" if checks else "TRUE"
+
+
 def _json_kinds(r: RawRow) -> str:
     """The JSON kind of each column of JSON text, parsed once per row (it is read in many
     checks). Page and track rows take the kinds of their content from the per-content
@@ -279,7 +286,8 @@ def canonical_query(source: str, raw: RawRow, matching: RuleMatching, *, keep_ev
         FROM kinds
     ),
     judged AS (
-        SELECT *, ({_common_check(r)} AND CASE WHEN type_t IN ('page', 'track') THEN coalesce(content_ok, FALSE)
+        SELECT *, ({_common_check(r)} AND {_cells_ok(r)}
+            AND CASE WHEN type_t IN ('page', 'track') THEN coalesce(content_ok, FALSE)
             ELSE coalesce({other_checks}, FALSE) END) AS ok, {_timestamp_sql(r)} AS _ts
         FROM checked
     )
@@ -364,7 +372,10 @@ def _other_checks(r: RawRow, ws: str) -> str:
         f" AND ({_empty_object(r.traits)} OR {_empty_object(ctraits)}))"
     )
     plain_properties = f"({_absent(props)} OR {props.kind} = 'OBJECT')"
-    group = f"(({_string(r.group_id)} OR {r.group_id.kind} IN ('UBIGINT', 'BIGINT')) AND {_optional_object(r.traits)})"
+    # A typed string column cannot hold an integer: no kind test (DuckDB 2.0 also fails to bind
+    # one over a string column that is NULL in every row).
+    integer_id = "FALSE" if r.group_id.typed else f"{r.group_id.kind} IN ('UBIGINT', 'BIGINT')"
+    group = f"(({_string(r.group_id)} OR {integer_id}) AND {_optional_object(r.traits)})"
     items_ok = (
         f"(CASE WHEN {_absent(Raw(f'json_type({items})', ''))} THEN TRUE WHEN json_type({items}) = 'ARRAY'"
         f" THEN coalesce(list_bool_and(list_transform(CAST({items} AS JSON[]),"

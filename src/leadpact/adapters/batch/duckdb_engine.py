@@ -129,12 +129,9 @@ def _run(
     matching = RuleMatching(agreement)
     report = load_events(con, events_path, matching, keep_event_properties=needs_event_properties(agreement))
     stats = RunStats(rows=report.rows, python_rows=report.python_rows)
-    if as_of is None:
-        newest = con.execute("SELECT max(ts) FROM events WHERE ok").fetchall()[0][0]
-        as_of = int(newest) if newest is not None else 0
     say("placing events under their leads")
     a = AgreementSql(agreement)
-    core, placed = place_core(con, "events", as_of, stats, a, matching)
+    core, placed, as_of = place_core(con, "events", as_of, stats, a, matching)
     rows = SqlRows(con, a, wide="events", placed="_detail")
     buckets = list(_buckets(placed.lk_off, options.bucket_rows))
     quiet: list[tuple[Any, Any]] = []
@@ -261,11 +258,12 @@ def _workers(count: int) -> Any:
 
 
 def place_core(
-    con: Any, events: str, as_of: int, stats: RunStats, a: AgreementSql, matching: RuleMatching
-) -> tuple[Core, Placed]:
+    con: Any, events: str, as_of: int | None, stats: RunStats, a: AgreementSql, matching: RuleMatching
+) -> tuple[Core, Placed, int]:
     """The global prelude, every row under its lead key: the sorted narrow core as arrays,
-    the trait verdicts, and lead ids. Leaves ``_detail`` (lead key and the columns the
-    detail queries read, by row) in the database."""
+    the trait verdicts, lead ids, and the evaluation time (``as_of``, or the newest message
+    that counts). Leaves ``_detail`` (lead key and the columns the detail queries read, by
+    row) in the database."""
 
     masks = [name for name, _ in matching.columns if name.startswith("mask_")]
     valid = (
@@ -279,6 +277,9 @@ def place_core(
     total = con.execute(f"SELECT count(*) FROM {events} WHERE ok").fetchall()[0][0]
     con.execute(f"CREATE TEMP TABLE _later AS {prelude.later_copies_sql(valid)}")
     stats.duplicates = con.execute("SELECT count(*) FROM _later").fetchall()[0][0]
+    if as_of is None:
+        newest = con.execute(prelude.newest_sql(valid, "_later")).fetchall()[0][0]
+        as_of = int(newest) if newest is not None else 0
     kept = f"({prelude.kept_sql(valid, '_later', as_of, ['user_id', 'anonymous_id', *narrow])})"
     con.execute(f"CREATE TEMP TABLE _links AS {prelude.links_sql(kept)}")
     con.execute(f"CREATE TEMP TABLE _leads AS {prelude.user_keys_sql(kept)}")
@@ -307,7 +308,7 @@ def place_core(
         "CREATE VIEW _detail AS SELECT p.lk, p.seq, p.ts, p.type, p.opaque, p.traits, e.event, e.path"
         f" FROM _keyed p JOIN {events} e USING (seq) WHERE p.lk >= 0"
     )
-    return core, Placed(traits, trait_lk, lead_ids, lk_off)
+    return core, Placed(traits, trait_lk, lead_ids, lk_off), as_of
 
 
 def place(con: Any, events: str, as_of: int, stats: RunStats, columns: list[str]) -> int:

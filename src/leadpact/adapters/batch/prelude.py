@@ -21,6 +21,12 @@ def later_copies_sql(events: str) -> str:
     )
 
 
+def newest_sql(events: str, later_copies: str) -> str:
+    """The newest timestamp of the messages that count (a later copy of a ``message_id`` is
+    ignored, its timestamp too): the default evaluation time."""
+    return f"SELECT max(ts) FROM {events} WHERE seq NOT IN (SELECT seq FROM {later_copies})"
+
+
 def kept_sql(events: str, later_copies: str, as_of: int, columns: Sequence[str]) -> str:
     """Each message once (its first arrival), if it happened by ``as_of``."""
     return (

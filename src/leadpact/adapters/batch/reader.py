@@ -6,8 +6,8 @@ itself, which accepts it or names what is wrong. Bad rows are reported with thei
 or row (Parquet) number and never half-applied.
 
 JSONL is split into lines in Python (``bytes.splitlines`` numbers lines exactly as reading the
-file as text does) and handed to DuckDB in Arrow chunks, so memory stays bounded. A file that
-is not UTF-8 is read by the reference JSONL reader instead, which reports where it stops.
+file as text does) and handed to DuckDB in Arrow chunks, so memory stays bounded. A line that
+is not UTF-8 is one bad line, reported as the reference JSONL reader reports it.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from leadpact.adapters.batch.canonical import (
 from leadpact.adapters.batch.events_table import EVENT_NAMES, events_ddl, message_row
 from leadpact.adapters.batch.matching import RuleMatching
 from leadpact.adapters.batch.sql_compile import EventColumns, text
-from leadpact.adapters.jsonl import read_messages
+from leadpact.adapters.jsonl import not_utf8
 from leadpact.domain.messages import Message, MessageError, describe, parse_message
 from leadpact.domain.timeutil import RANGE_TEXT, in_range, iso
 
@@ -212,7 +212,7 @@ def _load_jsonl(loader: _Loader, path: str) -> ReadReport:
         try:
             texts = pa.array(lines, type=pa.binary()).cast(pa.string())
         except pa.ArrowInvalid:
-            return _load_with_reference_reader(loader, path)
+            texts = pa.array(_utf8_lines(lines, first, path, report), type=pa.string())
         chunk = pa.table({"seq": pa.array(range(first, first + len(lines)), type=pa.int64()), "line": texts})
         con.register("_lines", chunk)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _canon AS {canonical}")
@@ -222,7 +222,22 @@ def _load_jsonl(loader: _Loader, path: str) -> ReadReport:
         con.unregister("_lines")
         loader.insert_python_rows(_parse_lines(slow, path, report))
     con.execute("DROP TABLE IF EXISTS _canon")
+    report.bad.sort(key=lambda bad: bad.line)  # lines that are not UTF-8 were noted first in their chunk
     return report
+
+
+def _utf8_lines(lines: list[bytes], first: int, source: str, report: ReadReport) -> list[str]:
+    """A chunk's lines as text when some are not UTF-8: each of those is a bad line, reported as
+    the reference reader reports it, and read as a blank line (dropped, numbering kept)."""
+    texts: list[str] = []
+    for offset, raw in enumerate(lines):
+        try:
+            texts.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            report.bad.append(BadRow(source, first + offset, not_utf8(raw, exc)))
+            report.rows += 1
+            texts.append("")
+    return texts
 
 
 def _parse_lines(rows: list[tuple[int, str]], source: str, report: ReadReport) -> Iterator[Any]:
@@ -239,16 +254,6 @@ def _parse_lines(rows: list[tuple[int, str]], source: str, report: ReadReport) -
             report.bad.append(BadRow(source, seq, str(exc)))
 
 
-def _load_with_reference_reader(loader: _Loader, path: str) -> ReadReport:
-    """Not UTF-8: the reference reader decides where reading stops, exactly as ``score`` does."""
-    loader.con.execute(f"DELETE FROM {loader.table}")
-    messages, bad = read_messages(path)
-    report = ReadReport(rows=len(messages) + len(bad), python_rows=len(messages) + len(bad))
-    report.bad = [BadRow(b.source, b.line, b.reason) for b in bad]
-    loader.insert_python_rows(iter(messages))
-    return report
-
-
 # --- Parquet ------------------------------------------------------------------------------------
 
 _PLAIN: Final = {
@@ -261,6 +266,8 @@ _PLAIN: Final = {
     "action": "action",
 }
 _NESTED: Final = ("traits", "context", "properties")
+NESTED_COLUMNS: Final = (*_NESTED, "actor")
+"""Columns holding JSON objects (text, struct or map)."""
 
 
 def _parquet_columns(con: Any, path: str) -> dict[str, str]:
@@ -290,18 +297,24 @@ def _nested_raw(column: str, kind: str) -> Raw:
     return Raw(f"(CASE WHEN {quoted} IS NULL THEN NULL ELSE json_type({as_json}) END)", as_json)
 
 
+def timestamp_us_sql(kind: str, column: str = '"timestamp"') -> str | None:
+    """µs since the epoch of a timestamp column typed with a time zone (None: not one).
+    Nanoseconds are cut to the µs below, as ``parse_iso`` cuts a longer fraction."""
+    if kind.startswith("TIMESTAMP WITH TIME ZONE"):
+        return f"epoch_us({column})"
+    if kind.startswith("TIMESTAMPTZ_NS") or kind.startswith("TIMESTAMP_NS WITH TIME ZONE"):
+        ns = f"epoch_ns({column})"
+        return f"(({ns} - (({ns} % 1000) + 1000) % 1000) // 1000)"  # floor: DuckDB's // truncates
+    return None
+
+
 def parquet_raw_row(columns: dict[str, str]) -> RawRow:
     plain = {key: _plain_raw(key, columns[key]) if key in columns else _absent_raw() for key in _PLAIN}
     nested = {key: _nested_raw(key, columns[key]) if key in columns else _absent_raw() for key in _NESTED}
     group_id = _plain_raw("groupId", columns["groupId"]) if "groupId" in columns else _absent_raw()
     ts_kind = columns.get("timestamp", "")
     timestamp = _plain_raw("timestamp", ts_kind) if ts_kind == "VARCHAR" else _absent_raw()
-    if ts_kind.startswith("TIMESTAMP WITH TIME ZONE"):
-        ts_us = 'epoch_us("timestamp")'
-    elif columns.get("ts_us") == "BIGINT":
-        ts_us = "ts_us"  # leadpact's layout: the parsed timestamp, authoritative when present
-    else:
-        ts_us = "NULL::BIGINT"
+    ts_us = _ts_us_sql(columns) or "NULL::BIGINT"
     actor, actor_id, actor_role = _actor_raw(columns)
     return RawRow(
         seq="(file_row_number + 1)",
@@ -333,8 +346,17 @@ def _actor_raw(columns: dict[str, str]) -> tuple[Raw, Raw, Raw]:
         present = f"(CASE WHEN {ident.kind} IS NOT NULL OR {role.kind} IS NOT NULL THEN 'OBJECT' END)"
         return Raw(present, EMPTY_OBJECT), ident, role
     actor = _nested_raw("actor", columns["actor"])
-    ident = Raw(f"json_type({actor.text}, '/id')", f"json_extract_string({actor.text}, '/id')")
-    role = Raw(f"json_type({actor.text}, '/role')", f"json_extract_string({actor.text}, '/role')")
+    # CASE: the JSON functions must not see text that is not JSON (such a row is not ok and
+    # goes to the reference reader, which names the cell).
+    valid = f"json_valid({actor.text})"
+    ident = Raw(
+        f"(CASE WHEN {valid} THEN json_type({actor.text}, '/id') END)",
+        f"(CASE WHEN {valid} THEN json_extract_string({actor.text}, '/id') END)",
+    )
+    role = Raw(
+        f"(CASE WHEN {valid} THEN json_type({actor.text}, '/role') END)",
+        f"(CASE WHEN {valid} THEN json_extract_string({actor.text}, '/role') END)",
+    )
     return actor, ident, role
 
 
@@ -363,8 +385,9 @@ def _parquet_rows(
     import pyarrow as pa
 
     con.register("_slow", pa.table({"seq": pa.array(seqs, type=pa.int64())}))
-    names = list(columns)
-    selected = ", ".join(f'"{name}"' for name in names)
+    read = _python_columns(columns)
+    names = [name for _, name in read]
+    selected = ", ".join(sql for sql, _ in read)
     query = (
         f"SELECT file_row_number + 1 AS seq, {selected} FROM read_parquet({text(path)}, file_row_number = true)"
         " WHERE file_row_number + 1 IN (SELECT seq FROM _slow) ORDER BY seq"
@@ -372,6 +395,36 @@ def _parquet_rows(
     for row in con.execute(query).fetchall():
         yield row[0], dict(zip(names, row[1:], strict=True))
     con.unregister("_slow")
+
+
+def _ts_us_sql(columns: dict[str, str]) -> str | None:
+    """The timestamp in µs when the file has it typed: a ``ts_us`` column (leadpact's layout,
+    authoritative when present, as in :func:`record_message`), else a zoned ``timestamp``."""
+    typed = timestamp_us_sql(columns.get("timestamp", ""))
+    own = "ts_us" if columns.get("ts_us") == "BIGINT" else None
+    if own is not None and typed is not None:
+        return f"coalesce(ts_us, {typed})"
+    return own or typed
+
+
+def _python_columns(columns: dict[str, str]) -> list[tuple[str, str]]:
+    """(SQL, name) of each column as the slow path reads it into Python: nested columns as the
+    same JSON text the SQL path reads (a JSON-typed field decoded, a map as an object, NULL
+    fields dropped), and a zoned timestamp as µs in ``ts_us`` (Python cannot take DuckDB's
+    zoned timestamps without pytz)."""
+    out: list[tuple[str, str]] = []
+    zoned = timestamp_us_sql(columns.get("timestamp", "")) is not None
+    for name, kind in columns.items():
+        quoted = f'"{name}"'
+        if name in (*_NESTED, "actor") and kind not in ("VARCHAR", "JSON"):
+            out.append((_nested_raw(name, kind).text, name))
+        elif zoned and name in ("timestamp", "ts_us"):
+            continue  # both become the one ts_us below
+        else:
+            out.append((quoted, name))
+    if zoned:
+        out.append((str(_ts_us_sql(columns)), "ts_us"))
+    return out
 
 
 class _BadCellError(ValueError):
@@ -409,6 +462,29 @@ def _nested_value(key: str, value: Any) -> Any:
         except json.JSONDecodeError as exc:
             raise _BadCellError(f"{key}: expected JSON text, found {describe(value)} ({exc.msg})") from None
     return _without_nulls(value)
+
+
+def arrow_python(value: Any, arrow_type: Any) -> Any:
+    """A value pyarrow gave for a nested column, as the SQL path reads the column through
+    ``to_json``: fields of Arrow's JSON type are decoded, maps become objects."""
+    import pyarrow as pa
+
+    if value is None:
+        return None
+    if isinstance(arrow_type, pa.BaseExtensionType):  # e.g. pa.JsonType, a canonical extension
+        if arrow_type.extension_name == "arrow.json" and isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                return value
+        return arrow_python(value, arrow_type.storage_type)
+    if pa.types.is_struct(arrow_type):
+        return {f.name: arrow_python(value.get(f.name), f.type) for f in arrow_type}
+    if pa.types.is_map(arrow_type):
+        return {k: arrow_python(v, arrow_type.item_type) for k, v in value}
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+        return [arrow_python(item, arrow_type.value_type) for item in value]
+    return value
 
 
 def _without_nulls(value: Any) -> Any:
@@ -475,11 +551,12 @@ def load_batch(
         )
         con.execute(f"CREATE OR REPLACE TEMP TABLE _canon AS {canonical}")
         con.execute(f"INSERT INTO {table} SELECT {loader.columns} FROM _canon WHERE ok")
-        names = [name for name in parquet_columns if name != "file_row_number"]
-        selected = ", ".join(f'b."{name}"' for name in names)
+        read = _python_columns({k: v for k, v in parquet_columns.items() if k != "file_row_number"})
+        names = [name for _, name in read]
+        selected = ", ".join(sql for sql, _ in read)
         found = con.execute(
-            f"SELECT b.file_row_number + 1, {selected} FROM _batch b JOIN _canon c ON c.seq = b.file_row_number + 1"
-            " WHERE NOT c.ok ORDER BY 1"
+            f"SELECT file_row_number + 1, {selected} FROM _batch"
+            " WHERE file_row_number + 1 IN (SELECT seq FROM _canon WHERE NOT ok) ORDER BY 1"
         ).fetchall()
         con.unregister("_batch")
         rows = ((row[0], dict(zip(names, row[1:], strict=True))) for row in found)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from leadpact.adapters.batch.reader import BadRow, is_parquet, parse_records
+from leadpact.adapters.batch.reader import NESTED_COLUMNS, BadRow, arrow_python, is_parquet, parse_records
 from leadpact.adapters.batch.results_table import ResultBuilder
 from leadpact.adapters.batch.run import BatchRun, RunStats
 from leadpact.adapters.jsonl import read_messages
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.messages import Message
-from leadpact.domain.replay import replay
+from leadpact.domain.replay import newest_ts, replay
 
 
 def read_any(path: str) -> tuple[list[Message], list[BadRow], int]:
@@ -28,6 +28,7 @@ def read_any(path: str) -> tuple[list[Message], list[BadRow], int]:
 
 
 def _read_parquet(path: str) -> tuple[list[Message], list[BadRow], int]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     bad: list[BadRow] = []
@@ -37,6 +38,9 @@ def _read_parquet(path: str) -> tuple[list[Message], list[BadRow], int]:
     for batch in pq.ParquetFile(path).iter_batches(batch_size=65_536):
         columns = batch.to_pydict()
         names = list(columns)
+        for field in batch.schema:
+            if field.name in NESTED_COLUMNS and not pa.types.is_string(field.type):
+                columns[field.name] = [arrow_python(value, field.type) for value in columns[field.name]]
         records = []
         for i in range(batch.num_rows):
             seq += 1
@@ -49,7 +53,7 @@ def _read_parquet(path: str) -> tuple[list[Message], list[BadRow], int]:
 def run_replay(agreement: Agreement, path: str, as_of: int | None, *, with_traits: bool) -> BatchRun:
     messages, bad, rows = read_any(path)
     if as_of is None:
-        as_of = max((m.ts for m in messages), default=0)
+        as_of = newest_ts(messages) or 0
     result = replay(messages, agreement, as_of)
     builder = ResultBuilder(with_traits=with_traits)
     for lead in result.leads.values():

@@ -179,13 +179,13 @@ def run_spark(
     bad_rows = _bad_rows(canonical, raw, events_path)
     events = canonical.filter(sf.col("bad_reason").isNull()).drop("bad_reason")
     stats = RunStats(rows=raw.count())
-    if as_of is None:
-        newest = events.agg(sf.max("ts")).collect()[0][0]
-        as_of = int(newest) if newest is not None else 0
     names = [*EVENT_NAMES, *(name for name, _ in matching.columns)]
     say("placing events under their leads (Spark)")
     events.createOrReplaceTempView("lp_events")
     spark.sql(prelude.later_copies_sql("lp_events")).createOrReplaceTempView("lp_later")
+    if as_of is None:
+        newest = spark.sql(prelude.newest_sql("lp_events", "lp_later")).collect()[0][0]
+        as_of = int(newest) if newest is not None else 0
     kept = spark.sql(prelude.kept_sql("lp_events", "lp_later", as_of, names))
     kept.createOrReplaceTempView("lp_kept")
     spark.sql(prelude.links_sql("lp_kept")).createOrReplaceTempView("lp_links")
