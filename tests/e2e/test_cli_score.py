@@ -6,6 +6,7 @@ Marked slow: each run starts a Python process that imports the whole CLI (about 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -231,3 +232,105 @@ def test_table_output_without_json(agreement: Path, events: Path) -> None:
     assert not done.stdout.lstrip().startswith("{")
     rows = [line for line in done.stdout.splitlines() if "mika" in line]
     assert len(rows) == 1 and "60" in rows[0]
+
+
+# --- --out RESULTS(.jsonl|.parquet): bad targets are refused before scoring ------------------
+
+
+def _refused(done: subprocess.CompletedProcess[str], message: str) -> None:
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_out_writes_jsonl_whatever_the_case_of_its_extension(
+    agreement: Path, events: Path, scored: subprocess.CompletedProcess[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "RESULTS.JSONL"
+    done = leadpact("score", str(agreement), str(events), "--as-of", AS_OF, "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.read_text(encoding="utf-8") == scored.stdout
+    assert [p.name for p in tmp_path.iterdir()] == ["RESULTS.JSONL"]  # no temporary file left
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask  # as any file the user creates, not mkstemp's 0600
+
+
+@pytest.mark.parametrize("name", ["results.csv", "results"])
+def test_out_with_another_extension_exits_2_instead_of_writing_jsonl(
+    agreement: Path, events: Path, tmp_path: Path, name: str
+) -> None:
+    out = tmp_path / name
+    done = leadpact("score", str(agreement), str(events), "--as-of", AS_OF, "--out", str(out))
+    _refused(done, f"--out {out}: expected a .jsonl or .parquet file name")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["folder", "folder.parquet"])
+def test_out_naming_a_directory_exits_2_before_scoring(
+    agreement: Path, events: Path, tmp_path: Path, name: str
+) -> None:
+    out = tmp_path / name
+    out.mkdir()
+    done = leadpact("score", str(agreement), str(events), "--as-of", AS_OF, "--out", str(out))
+    _refused(done, f"--out {out}: is a directory, expected a .jsonl or .parquet file name")
+    assert list(tmp_path.iterdir()) == [out]
+    assert list(out.iterdir()) == []
+
+
+def test_out_in_a_missing_directory_exits_2(agreement: Path, events: Path, tmp_path: Path) -> None:
+    out = tmp_path / "nowhere" / "results.jsonl"
+    done = leadpact("score", str(agreement), str(events), "--as-of", AS_OF, "--out", str(out))
+    _refused(done, f"--out {out}: no such directory {out.parent}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_out_under_a_regular_file_exits_2(agreement: Path, events: Path, tmp_path: Path) -> None:
+    regular = tmp_path / "notes.txt"
+    regular.write_text("", encoding="utf-8")
+    out = regular / "results.jsonl"
+    done = leadpact("score", str(agreement), str(events), "--as-of", AS_OF, "--out", str(out))
+    _refused(done, f"--out {out}: {regular} is not a directory")
+    assert list(tmp_path.iterdir()) == [regular]
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_out_in_a_directory_that_takes_no_files_exits_2_before_scoring(agreement: Path, events: Path) -> None:
+    done = leadpact("score", str(agreement), str(events), "--as-of", AS_OF, "--out", "/proc/results.jsonl")
+    _refused(done, "--out /proc/results.jsonl: cannot write in /proc:")
+
+
+def test_json_with_out_writes_the_file_and_prints_the_same_objects(
+    agreement: Path, events: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "results.jsonl"
+    done = leadpact("score", str(agreement), str(events), "--as-of", AS_OF, "--json", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() and done.stdout == out.read_text(encoding="utf-8")
+
+
+def test_a_failed_write_exits_2_and_leaves_no_file(
+    agreement: Path, events: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run in-process: the disk fills up after the first lead has been written."""
+    import errno
+
+    from typer.testing import CliRunner
+
+    from leadpact.adapters.batch import writer
+    from leadpact.entrypoints.cli import build_app
+
+    real = writer.json_objects
+
+    def one_then_disk_full(*args: Any) -> Any:
+        yield next(real(*args))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(writer, "json_objects", one_then_disk_full)
+    out = tmp_path / "results.jsonl"
+    done = CliRunner().invoke(build_app("score"), ["score", str(agreement), str(events), "--out", str(out)])
+    assert done.exit_code == 2, done.output
+    assert f"--out {out}: cannot write: No space left on device" in done.stderr
+    assert "Traceback" not in done.output
+    assert list(tmp_path.iterdir()) == []

@@ -18,14 +18,50 @@ from typing import Any
 import numpy as np
 
 from leadpact.adapters.batch.results_table import lead_results
+from leadpact.adapters.file_modes import as_created_by_open
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.results import SCORE_DECIMALS, lead_to_json, round_score
 
 FORMATS = ("jsonl", "parquet")
+_SUFFIXES = {".jsonl": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+
+
+class OutputError(ValueError):
+    """Results cannot be written to ``path``: say what is wrong with it."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = str(path)
+        self.problem = problem
 
 
 def output_format(path: str | Path) -> str:
-    return "parquet" if str(path).lower().endswith((".parquet", ".pq")) else "jsonl"
+    """``jsonl`` for ``*.jsonl``, ``parquet`` for ``*.parquet``/``*.pq`` (any case); no other
+    name is guessed at (``x.csv`` is not written as JSONL)."""
+    fmt = _SUFFIXES.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise OutputError(path, "expected a .jsonl or .parquet file name")
+    return fmt
+
+
+def check_target(path: str | Path) -> str:
+    """The format of ``path`` once results can be written there, checked before a long run:
+    a file name (not a directory) with a known extension, in a directory that exists and takes
+    the temporary file :func:`write_results` writes first. Raises :class:`OutputError`."""
+    target = Path(path)
+    if target.is_dir():
+        raise OutputError(path, "is a directory, expected a .jsonl or .parquet file name")
+    fmt = output_format(target)
+    folder = target.parent
+    if not folder.exists():
+        raise OutputError(path, f"no such directory {folder}")
+    if not folder.is_dir():
+        raise OutputError(path, f"{folder} is not a directory")
+    try:
+        Path(_temp_beside(target)).unlink()
+    except OSError as exc:
+        raise OutputError(path, f"cannot write in {folder}: {exc.strerror or exc}") from None
+    return fmt
 
 
 def json_objects(results: Any, agreement: Agreement, as_of: int) -> Iterator[dict[str, Any]]:
@@ -36,12 +72,13 @@ def json_objects(results: Any, agreement: Agreement, as_of: int) -> Iterator[dic
 
 
 def write_results(results: Any, agreement: Agreement, as_of: int, path: str | Path) -> None:
-    """Write atomically: a temporary file next to ``path``, renamed when complete."""
+    """Write atomically: a temporary file next to ``path``, renamed when complete (removed if
+    anything fails). The format follows the extension; any other name raises :class:`OutputError`."""
     target = Path(path)
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent or ".")
-    os.close(handle)
+    fmt = output_format(target)
+    temp = _temp_beside(target)
     try:
-        if output_format(target) == "parquet":
+        if fmt == "parquet":
             import pyarrow.parquet as pq
 
             pq.write_table(spec_table(results, agreement, as_of), temp, compression="zstd")
@@ -49,10 +86,18 @@ def write_results(results: Any, agreement: Agreement, as_of: int, path: str | Pa
             with Path(temp).open("w", encoding="utf-8") as stream:
                 for obj in json_objects(results, agreement, as_of):
                     stream.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        as_created_by_open(temp)
         Path(temp).replace(target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _temp_beside(target: Path) -> str:
+    """A new empty hidden file in ``target``'s directory (so the final rename stays on one file system)."""
+    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(handle)
+    return temp
 
 
 # --- Parquet --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Final
 
+from leadpact.adapters.file_modes import as_created_by_open
 from leadpact.adapters.synthetic.generator import Block, GenerationStats, Generator, GeneratorConfig
 from leadpact.adapters.synthetic.writer import JsonlWriter, MessageWriter, ParquetWriter, write_all
 
@@ -56,17 +57,9 @@ def generate_to_file(
         else:
             with os.fdopen(handle, "w", encoding="utf-8", buffering=1 << 20) as stream:
                 write_all(_blocks(generator, on_progress), JsonlWriter(stream))
-        _as_created_by_open(temp_name)
+        as_created_by_open(temp_name)
         Path(temp_name).replace(target)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
     return generator.stats
-
-
-def _as_created_by_open(path: str) -> None:
-    """mkstemp creates files readable by the owner only; give the result the permissions any
-    file the user creates gets (0666 minus the umask)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    Path(path).chmod(0o666 & ~mask)

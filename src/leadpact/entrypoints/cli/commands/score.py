@@ -1,4 +1,4 @@
-"""``leadpact score AGREEMENT EVENTS --as-of T [--json] [--engine E] [--out FILE]`` (SPEC §7)."""
+"""``leadpact score AGREEMENT EVENTS --as-of T [--json] [--out RESULTS] [--engine E]`` (SPEC §7)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,10 @@ def score(
         typer.Option("--as-of", help="Evaluation time, ISO 8601 with offset. Default: the newest event's timestamp."),
     ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="One JSON object per lead (sorted by lead_id) instead of a table.")
+        bool,
+        typer.Option(
+            "--json", help="Print one JSON object per lead (sorted by lead_id) instead of a table (also with --out)."
+        ),
     ] = False,
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 2 on any bad event line, before printing any result.")
@@ -39,16 +42,26 @@ def score(
     ] = "auto",
     out: Annotated[
         Path | None,
-        typer.Option("--out", metavar="RESULTS", help="Write the results to RESULTS.jsonl or RESULTS.parquet."),
+        typer.Option(
+            "--out",
+            metavar="RESULTS",
+            help="Write RESULTS.jsonl (the --json objects) or RESULTS.parquet (typed) instead of a table.",
+        ),
     ] = None,
     spark_master: Annotated[
         str | None,
-        typer.Option("--spark-master", metavar="URL", help="Spark master for --engine spark. Default: local[*]."),
+        typer.Option(
+            "--spark-master", metavar="URL", help="Spark master; only with --engine spark. Default: local[*]."
+        ),
     ] = None,
 ) -> None:
     """Score EVENTS under AGREEMENT: every lead's score, stage, history and SLA clocks."""
     if engine not in ENGINES:
         fail(f"--engine: expected one of {', '.join(ENGINES)}, found {engine!r}")
+    if spark_master is not None and engine != "spark":
+        fail(f"--spark-master: only with --engine spark, found --engine {engine}")
+    if out is not None:
+        _check_out(out)
     try:
         parsed_agreement = load_agreement(agreement)
     except AgreementError as exc:
@@ -70,21 +83,35 @@ def score(
         except BatchError as exc:
             fail(str(exc))
     for bad in run.bad_rows:
-        typer.echo(f"{bad.render()} (line skipped)", err=True)
+        typer.echo(bad.render() if strict else f"{bad.render()} ({bad.unit} skipped)", err=True)
     if run.bad_rows and strict:
-        fail(f"{len(run.bad_rows)} bad line(s) in {events}; nothing scored (--strict)")
+        fail(f"{len(run.bad_rows)} bad {run.bad_rows[0].unit}(s) in {events}; nothing scored (--strict)")
     for lead_id, refused in run.unknown_lead_actions:
         typer.echo(f"refused {refused.action} on {lead_id!r} ({refused.message_id}): {refused.reason}", err=True)
     if out is not None:
-        run.write(out)
+        try:
+            run.write(out)
+        except OSError as exc:
+            fail(f"--out {out}: cannot write: {exc.strerror or exc}")
         typer.echo(f"{run.results.num_rows} leads → {out} ({run.engine})", err=True)
-        return
+        if not as_json:
+            return
     if as_json:
         write = sys.stdout.write
         for obj in run.json_objects():
             write(json.dumps(obj, ensure_ascii=False) + "\n")
         return
     _print_table(run)
+
+
+def _check_out(out: Path) -> None:
+    """Refuse a target the results could not be written to before scoring, not after."""
+    from leadpact.adapters.batch.writer import OutputError, check_target
+
+    try:
+        check_target(out)
+    except OutputError as exc:
+        fail(f"--out {exc.path}: {exc.problem}")
 
 
 def _print_table(run: BatchScore) -> None:
