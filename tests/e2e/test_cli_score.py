@@ -334,3 +334,26 @@ def test_a_failed_write_exits_2_and_leaves_no_file(
     assert f"--out {out}: cannot write: No space left on device" in done.stderr
     assert "Traceback" not in done.output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("engine", ["replay", "duckdb"])
+def test_a_file_named_parquet_that_is_not_parquet_exits_2_naming_it(
+    agreement: Path, events: Path, tmp_path: Path, engine: str
+) -> None:
+    fake = tmp_path / "events.parquet"
+    fake.write_bytes(events.read_bytes())  # JSONL under a Parquet name
+    done = leadpact("score", str(agreement), str(fake), "--engine", engine)
+    _refused(done, f"{fake}: not a readable Parquet file")
+
+
+def test_a_directory_given_as_events_is_named_a_directory(agreement: Path, tmp_path: Path) -> None:
+    done = leadpact("score", str(agreement), str(tmp_path))
+    _refused(done, f"{tmp_path}: is a directory, expected an events file (JSONL or Parquet)")
+
+
+def test_an_empty_events_file_shows_no_evaluation_time(agreement: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    done = leadpact("score", str(agreement), str(empty))
+    assert done.returncode == 0, done.stderr
+    assert "no valid events" in done.stdout and "1970" not in done.stdout

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from leadpact.adapters.batch.reader import BadRow
+from leadpact.adapters.batch.reader import BadRow, is_parquet
 from leadpact.adapters.batch.run import BatchRun, RunStats
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.results import LeadResult, RefusedAction
@@ -78,6 +78,23 @@ def choose_engine(engine: str, events_path: str | Path) -> str:
     return "duckdb" if size >= AUTO_EMBEDDED_BYTES else "replay"
 
 
+def _check_events_file(path: Path) -> None:
+    """Refuse, before any engine starts, a path that is no events file (a directory, or a
+    Parquet name on a file that is not Parquet: its footer is read, nothing else)."""
+    if path.is_dir():
+        raise BatchError(f"{path}: is a directory, expected an events file (JSONL or Parquet)")
+    if not path.is_file():
+        raise BatchError(f"{path}: no such events file")
+    if is_parquet(path):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            pq.read_metadata(path)
+        except (pa.ArrowException, OSError) as exc:
+            raise BatchError(f"{path}: not a readable Parquet file ({exc})") from None
+
+
 def score_file(
     agreement: Agreement,
     events_path: str | Path,
@@ -95,8 +112,8 @@ def score_file(
     ``detail`` also keeps traits, company traits and touched content (for the reports).
     """
     path = str(events_path)
-    if path != "-" and not Path(path).is_file():
-        raise BatchError(f"{path}: no such events file")
+    if path != "-":
+        _check_events_file(Path(path))
     chosen = choose_engine(engine, path)
     run: BatchRun
     if chosen == "replay":

@@ -101,7 +101,7 @@ def score(
         for obj in run.json_objects():
             write(json.dumps(obj, ensure_ascii=False) + "\n")
         return
-    _print_table(run)
+    _print_table(run, as_of_given=as_of_us is not None)
 
 
 def _check_out(out: Path) -> None:
@@ -114,12 +114,14 @@ def _check_out(out: Path) -> None:
         fail(f"--out {exc.path}: {exc.problem}")
 
 
-def _print_table(run: BatchScore) -> None:
+def _print_table(run: BatchScore, *, as_of_given: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
     zone = run.agreement.zone
-    table = Table(title=f"{run.agreement.name} v{run.agreement.version} — as of {iso(run.as_of, zone)}")
+    # Without --as-of and without a valid event there is no evaluation time to show.
+    moment = f"as of {iso(run.as_of, zone)}" if as_of_given or run.stats.rows > len(run.bad_rows) else "no valid events"
+    table = Table(title=f"{run.agreement.name} v{run.agreement.version} — {moment}")
     for column in ("lead", "stage", "score", "fit", "engagement", "hot", "owner", "origin", "SLA", "refused"):
         table.add_column(column, justify="right" if column in ("score", "fit", "engagement") else "left")
     obj: dict[str, Any]
