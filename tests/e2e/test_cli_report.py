@@ -291,7 +291,7 @@ def test_a_directory_given_as_events_is_named_a_directory(tmp_path):
     (tmp_path / "adir").mkdir()
     result = leadpact("report", "sla", "adir", cwd=tmp_path)
     assert (result.returncode, result.stdout) == (2, "")
-    assert "adir: is a directory, expected an events file (JSONL)" in result.stderr
+    assert "adir: is a directory, expected an events file (JSONL or Parquet)" in result.stderr
 
 
 def _agreement_file(tmp_path: Path) -> str:
@@ -346,3 +346,63 @@ def test_reports_read_the_store_when_no_event_file_is_given(events, tmp_path):
     from_file = leadpact("report", "waterfall", str(events), "--as-of", earlier, "-f", "json", cwd=tmp_path)
     assert _json(replayed) == _json(from_file)
     assert f"(replayed the stored events as of {earlier})" in replayed.stderr  # the agreement's timezone
+
+
+# --- the batch engine behind file reports (issue #5: large histories run on it) ------------------
+
+
+def _as_parquet(events: Path) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [json.loads(line) for line in events.read_text(encoding="utf-8").splitlines()]
+    table = pa.table(
+        {
+            key: [json.dumps(r[key]) if isinstance(r.get(key), dict) else r.get(key) for r in rows]
+            for key in ("type", "messageId", "timestamp", "userId", "event", "action", "traits", "properties", "actor")
+        }
+    )
+    path = events.with_suffix(".parquet")
+    pq.write_table(table, path)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["waterfall", "sla", "attribution", "trend"])
+def test_every_report_is_the_same_from_jsonl_and_parquet_and_on_every_embedded_engine(events, tmp_path, kind):
+    parquet = _as_parquet(events)
+    runs = [
+        leadpact("report", kind, str(source), "--as-of", AS_OF, "-f", "json", *engine, cwd=tmp_path)
+        for source in (events, parquet)
+        for engine in ([], ["--engine", "replay"], ["--engine", "duckdb"])
+    ]
+    first = _json(runs[0])
+    assert all(_json(run) == first for run in runs[1:])
+    assert first["as_of"] == AS_OF
+
+
+def test_backtest_reads_parquet_and_runs_on_the_embedded_engine(events, tmp_path):
+    agreement = _agreement_file(tmp_path)
+    proposed = tmp_path / "proposed.yaml"
+    proposed.write_text(default_agreement_text().replace("score_gte: 50", "score_gte: 60"), encoding="utf-8")
+    parquet = _as_parquet(events)
+    runs = [
+        leadpact(
+            "backtest", agreement, str(proposed), str(source), "--as-of", AS_OF, "-f", "json", *engine, cwd=tmp_path
+        )
+        for source, engine in ((events, []), (parquet, []), (parquet, ["--engine", "duckdb"]))
+    ]
+    first = _json(runs[0])
+    assert all(_json(run) == first for run in runs[1:])
+    assert first["identical"] is False
+
+
+def test_engine_is_refused_for_the_store(tmp_path):
+    result = leadpact("report", "sla", "--engine", "duckdb", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "--engine: only with an events file" in result.stderr
+
+
+def test_a_chart_that_cannot_be_written_is_refused_before_the_report(events, tmp_path):
+    result = leadpact("report", "waterfall", str(events), "--chart", str(tmp_path / "nope" / "w.png"), cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert f"--chart {tmp_path / 'nope' / 'w.png'}: no such directory" in result.stderr

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.messages import Message
-from leadpact.domain.replay import ReplayResult, replay
+from leadpact.domain.replay import replay
 from leadpact.domain.results import LeadResult, RefusedAction
 from leadpact.domain.timeutil import from_us
 from leadpact.service.reports.history import entered_funnel_at, first_entry, mql_episodes
@@ -144,18 +144,19 @@ def backtest(
 ) -> BacktestReport:
     """Replay ``messages`` under both agreements and compare them (the API and CLI call this)."""
     window = Window(as_of, current.zone, start, end)
-    return compare(replay(messages, current, as_of), replay(messages, proposed, as_of), current, proposed, window)
+    cur, prop = replay(messages, current, as_of).leads, replay(messages, proposed, as_of).leads
+    return compare(cur, prop, current, proposed, window)
 
 
 def compare(
-    current_run: ReplayResult,
-    proposed_run: ReplayResult,
+    cur: Mapping[str, LeadResult],
+    prop: Mapping[str, LeadResult],
     current: Agreement,
     proposed: Agreement,
     window: Window,
 ) -> BacktestReport:
-    """The comparison of two finished replays of the same history."""
-    cur, prop = current_run.leads, proposed_run.leads
+    """The comparison of the same history's leads (by lead id) under both agreements, however
+    they were computed (the reference replay or a batch engine)."""
     return BacktestReport(
         window,
         _side(current, cur.values(), window),

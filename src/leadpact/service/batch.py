@@ -115,6 +115,31 @@ def score_file(
     if path != "-":
         _check_events_file(Path(path))
     chosen = choose_engine(engine, path)
+    try:
+        run = _run_engine(chosen, agreement, path, as_of, spark_master, detail, workers, progress)
+    except OSError as exc:  # a file that cannot be read (a device, a vanished file, an I/O error)
+        raise BatchError(f"{path}: cannot read the events ({exc.strerror or exc})") from None
+    return BatchScore(
+        engine=run.engine,
+        agreement=agreement,
+        as_of=run.as_of,
+        results=run.results,
+        unknown_lead_actions=run.unknown_lead_actions,
+        bad_rows=run.bad_rows,
+        stats=run.stats,
+    )
+
+
+def _run_engine(
+    chosen: str,
+    agreement: Agreement,
+    path: str,
+    as_of: int | None,
+    spark_master: str | None,
+    detail: bool,
+    workers: int | None,
+    progress: Progress | None,
+) -> BatchRun:
     run: BatchRun
     if chosen == "replay":
         from leadpact.adapters.batch.replay_engine import run_replay
@@ -131,12 +156,4 @@ def score_file(
             run = run_spark(agreement, path, as_of, master=spark_master, with_traits=detail, progress=progress)
         except SparkUnavailableError as exc:
             raise BatchError(str(exc)) from None
-    return BatchScore(
-        engine=run.engine,
-        agreement=agreement,
-        as_of=run.as_of,
-        results=run.results,
-        unknown_lead_actions=run.unknown_lead_actions,
-        bad_rows=run.bad_rows,
-        stats=run.stats,
-    )
+    return run

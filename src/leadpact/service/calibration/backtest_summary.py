@@ -38,7 +38,7 @@ def backtest_summary(
     """``outcomes``: lead id → 1 if it reached the calibration target, 0 if not."""
     current_run = replay(messages, base, as_of)
     proposed_run = replay(messages, proposed, as_of)
-    result = compare(current_run, proposed_run, base, proposed, Window(as_of, base.zone))
+    result = compare(current_run.leads, proposed_run.leads, base, proposed, Window(as_of, base.zone))
     return {
         "current": _side(result.current, current_run, outcomes),
         "proposed": _side(result.proposed, proposed_run, outcomes),

@@ -3,31 +3,35 @@ like under the proposed agreement, side by side with the current one (SPEC §6).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from leadpact.domain.results import LeadResult
+from leadpact.entrypoints.cli.commands._moments import parse_as_of
 from leadpact.entrypoints.cli.commands.agreement import load_agreement_or_exit
 from leadpact.entrypoints.cli.commands.report import (
     AsOfOpt,
     ChartOpt,
+    EngineOpt,
     EventsArg,
     FromOpt,
     LangOpt,
     Language,
     StrictOpt,
     ToOpt,
-    as_of_or_newest_event,
+    check_chart,
     emit,
     period_bounds,
-    read_events_to_report,
+    score_events,
+    score_events_quietly,
     terminal_width,
     write_chart,
 )
-from leadpact.entrypoints.cli.output import fail, progress
-from leadpact.service.backtest import backtest as run_backtest
+from leadpact.service.backtest import Window, compare
 from leadpact.service.reports.render_backtest import backtest_json, backtest_markdown, backtest_text
 from leadpact.service.reports.render_backtest_csv import backtest_csv
 
@@ -52,20 +56,29 @@ def backtest(
     chart: ChartOpt = None,
     lang: LangOpt = Language.ja,
     strict: StrictOpt = False,
+    engine: EngineOpt = None,
 ) -> None:
-    """Replay EVENTS under CURRENT and PROPOSED and compare: MQL per week, MQL→SQL and
+    """Score EVENTS under CURRENT and PROPOSED and compare: MQL per week, MQL→SQL and
     MQL→customer rates (with the outcomes that actually happened), SLA load per owner per
     week, the leads handed over earlier, later, newly or not at all, and the recorded actions
     the proposal would refuse."""
     current_agreement = load_agreement_or_exit(current)
     proposed_agreement = load_agreement_or_exit(proposed)
     start_us, end_us = period_bounds(start, end, current_agreement.zone)
-    if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
-        fail(f"--chart {chart}: expected a .png or .svg file name")
-    messages = read_events_to_report(events, strict=strict)
-    as_of_us = as_of_or_newest_event(as_of, messages)
-    with progress("Replaying under both agreements", total=None):
-        report = run_backtest(messages, current_agreement, proposed_agreement, as_of_us, start_us, end_us)
+    check_chart(chart)
+    requested = parse_as_of(as_of) if as_of is not None else None
+    current_run = score_events(events, current_agreement, requested, strict, engine)
+    # The proposal is evaluated at the same moment (the first run found it when none was given);
+    # its bad lines are the same ones, reported once.
+    proposed_run = score_events_quietly(events, proposed_agreement, current_run.as_of, engine)
+    window = Window(current_run.as_of, current_agreement.zone, start_us, end_us)
+    report = compare(
+        _by_id(current_run.lead_results()),
+        _by_id(proposed_run.lead_results()),
+        current_agreement,
+        proposed_agreement,
+        window,
+    )
     data = backtest_json(report)
     if fmt is BacktestFormat.json:
         emit(data)
@@ -77,6 +90,10 @@ def backtest(
         emit(backtest_text(report, lang.value, terminal_width()))
     if chart is not None:
         write_chart(data, Path(chart), lang.value)
+
+
+def _by_id(leads: Iterable[LeadResult]) -> dict[str, LeadResult]:
+    return {lead.lead_id: lead for lead in leads}
 
 
 def register(app: typer.Typer) -> None:

@@ -1,7 +1,8 @@
 """``leadpact report waterfall|sla|neglected|attribution|trend [EVENTS]``: the SPEC §6 reports.
 
 Parse → get the leads → compute → render. The leads come from an event file
-(:func:`leads_from_events`, a replay) or, without one, from the store
+(:func:`leads_from_events`: scored by the batch engine, the reference replay below 16 MB and
+the embedded engine above, or as ``--engine`` says) or, without one, from the store
 (:func:`leads_from_the_store`, see :mod:`leadpact.service.reports.store_source`).
 """
 
@@ -10,10 +11,9 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -22,7 +22,6 @@ from leadpact.adapters.agreement_yaml import default_agreement
 from leadpact.adapters.jsonl import read_messages
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.messages import Message
-from leadpact.domain.replay import replay
 from leadpact.domain.results import LeadResult
 from leadpact.domain.timeutil import iso
 from leadpact.entrypoints.cli.commands._moments import parse_as_of, parse_bound
@@ -33,7 +32,9 @@ from leadpact.service.reports import ReportKind, ReportScope, compute, report_js
 from leadpact.service.reports.chart_words import chart_words
 from leadpact.service.reports.render_csv import report_csv
 from leadpact.service.reports.render_text import report_text
-from leadpact.service.scoring import default_as_of
+
+if TYPE_CHECKING:
+    from leadpact.service.batch import BatchScore
 
 
 class Language(StrEnum):
@@ -66,11 +67,22 @@ class Target(StrEnum):
 
 # --- options shared by every report (and by ``backtest``) --------------------------------
 
-EventsArg = Annotated[str, typer.Argument(help="Events as JSONL (one message per line); - for stdin.")]
+EventsArg = Annotated[
+    str, typer.Argument(help="Events as JSONL (one message per line) or Parquet; - for JSONL on stdin.")
+]
 StoreOrEventsArg = Annotated[
     str | None,
     typer.Argument(
-        help="Events as JSONL (one message per line); - for stdin. Omitted: the store (LEADPACT_DATABASE_URL)."
+        help="Events as JSONL (one message per line) or Parquet; - for JSONL on stdin. Omitted: the store"
+        " (LEADPACT_DATABASE_URL)."
+    ),
+]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="For an events file: replay (reference), duckdb (embedded, large files), spark, or auto (the"
+        " default): replay below 16 MB.",
     ),
 ]
 AgreementOpt = Annotated[
@@ -109,15 +121,52 @@ StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 2 on any bad eve
 
 
 def leads_from_events(
-    events: str, agreement: Agreement, as_of: str | None, *, strict: bool
+    events: str, agreement: Agreement, as_of: str | None, *, strict: bool, engine: str | None = None
 ) -> tuple[list[LeadResult], int]:
-    """The source of the reports' leads: replay an event file. Returns the leads and the
-    as-of moment used (the newest event's time when none was given)."""
-    messages = read_events_to_report(events, strict=strict)
-    as_of_us = as_of_or_newest_event(as_of, messages)
-    with progress("Replaying events", total=None):
-        result = replay(messages, agreement, as_of_us)
-    return list(result.leads.values()), as_of_us
+    """The source of the reports' leads: an event file scored by the batch engine (SPEC §7:
+    large histories run on the embedded engine). Returns the leads and the as-of moment used
+    (the newest event's time when none was given)."""
+    run = score_events(events, agreement, parse_as_of(as_of) if as_of is not None else None, strict, engine)
+    return list(run.lead_results()), run.as_of
+
+
+def score_events(
+    events: str, agreement: Agreement, as_of_us: int | None, strict: bool, engine: str | None
+) -> BatchScore:
+    """``events`` (JSONL, Parquet or ``-``) scored under ``agreement`` with its leads' traits and
+    touched content, bad lines reported; exits 2 when nothing valid was read (with none there
+    is no moment to report as of, and an empty report would look like a quiet period rather
+    than the wrong file), on ``--strict`` with a bad line, or when the file cannot be read."""
+    run = score_events_quietly(events, agreement, as_of_us, engine)
+    bad = run.bad_rows
+    for row in bad:
+        typer.echo(row.render() if strict else f"{row.render()} ({row.unit} skipped)", err=True)
+    unit = bad[0].unit if bad else "line"
+    if bad and strict:
+        fail(f"{len(bad)} bad {unit}(s) in {_events_name(events)}; no report produced (--strict)")
+    if run.stats.rows <= len(bad):
+        skipped = f"1 {unit}" if len(bad) == 1 else f"{len(bad)} {unit}s"
+        fail(f"{_events_name(events)}: no valid events ({skipped} skipped); nothing to report")
+    return run
+
+
+def score_events_quietly(events: str, agreement: Agreement, as_of_us: int | None, engine: str | None) -> BatchScore:
+    """``events`` scored with the details the reports read; bad lines are left to the caller."""
+    from leadpact.service.batch import BatchError, score_file
+
+    with progress("Scoring events", total=None) as bar:
+        task = bar.task_ids[0]
+        try:
+            return score_file(
+                agreement,
+                events,
+                as_of_us,
+                engine=engine or "auto",
+                detail=True,
+                progress=lambda step: bar.update(task, description=step),
+            )
+        except BatchError as exc:
+            fail(str(exc))
 
 
 def leads_from_the_store(
@@ -169,9 +218,12 @@ def _read_valid_messages(events: str, *, strict: bool) -> tuple[list[Message], i
     if events != "-" and not Path(events).is_file():
         fail(f"{events}: no such events file")
     with progress("Reading events", total=None):
-        messages, bad = read_messages(events)
+        try:
+            messages, bad = read_messages(events)
+        except OSError as exc:
+            fail(f"{events}: cannot read the file ({exc.strerror or exc})")
     for line in bad:
-        typer.echo(f"{line.render()} (line skipped)", err=True)
+        typer.echo(line.render() if strict else f"{line.render()} (line skipped)", err=True)
     if bad and strict:
         fail(f"{len(bad)} bad line(s) in {events}; no report produced (--strict)")
     return messages, len(bad)
@@ -179,16 +231,6 @@ def _read_valid_messages(events: str, *, strict: bool) -> tuple[list[Message], i
 
 def _events_name(events: str) -> str:
     return "<stdin>" if events == "-" else events
-
-
-def as_of_or_newest_event(as_of: str | None, messages: Sequence[Message]) -> int:
-    """``--as-of`` when given, else the newest event's time (never the clock: reproducible)."""
-    if as_of is not None:
-        return parse_as_of(as_of)
-    newest = default_as_of(messages)
-    if newest is None:
-        fail("no events to take the as-of moment from; pass --as-of")
-    return newest
 
 
 def agreement_or_default(path: str | None) -> Agreement:
@@ -239,6 +281,19 @@ def write_chart(data: dict[str, Any], path: Path, lang: Lang) -> None:
 # --- the commands ------------------------------------------------------------------------
 
 
+def check_chart(chart: Path | None) -> None:
+    """Refuse a --chart target that cannot be written before any work, not after the report."""
+    if chart is None:
+        return
+    if chart.suffix.lower() not in (".png", ".svg"):
+        fail(f"--chart {chart}: expected a .png or .svg file name")
+    if chart.is_dir():
+        fail(f"--chart {chart}: is a directory, expected a .png or .svg file name")
+    parent = chart.parent if str(chart.parent) else Path()
+    if not parent.is_dir():
+        fail(f"--chart {chart}: no such directory {parent}")
+
+
 def _run(
     kind: ReportKind,
     events: str | None,
@@ -251,11 +306,13 @@ def _run(
     lang: Language,
     strict: bool,
     *,
+    engine: str | None = None,
     by: Segment | None = None,
     target: Target = Target.customer,
 ) -> None:
-    if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
-        fail(f"--chart {chart}: expected a .png or .svg file name")
+    check_chart(chart)
+    if events is None and engine is not None:
+        fail("--engine: only with an events file (the store's leads are evaluated already)")
     if events is None:
         touches = kind == "attribution" or (by is not None and by.value == "content")
         leads, agreement, as_of_us = leads_from_the_store(agreement_path, as_of, touches=touches)
@@ -263,7 +320,7 @@ def _run(
     else:
         agreement = agreement_or_default(agreement_path)
         start_us, end_us = period_bounds(start, end, agreement.zone)
-        leads, as_of_us = leads_from_events(events, agreement, as_of, strict=strict)
+        leads, as_of_us = leads_from_events(events, agreement, as_of, strict=strict, engine=engine)
     scope = ReportScope.for_agreement(agreement, as_of_us, start_us, end_us)
     report = compute(kind, leads, scope, by=by.value if by else None, target=target.value)
     data = report_json(report)
@@ -288,10 +345,11 @@ def waterfall(
     chart: ChartOpt = None,
     lang: LangOpt = Language.ja,
     strict: StrictOpt = False,
+    engine: EngineOpt = None,
 ) -> None:
     """Counts per stage, conversion and lead times for the leads that entered the funnel in the
     period; origin split, the responsibility view and, with --by, one waterfall per segment."""
-    _run("waterfall", events, agreement, as_of, start, end, fmt, chart, lang, strict, by=by)
+    _run("waterfall", events, agreement, as_of, start, end, fmt, chart, lang, strict, engine=engine, by=by)
 
 
 def sla(
@@ -304,10 +362,11 @@ def sla(
     chart: ChartOpt = None,
     lang: LangOpt = Language.ja,
     strict: StrictOpt = False,
+    engine: EngineOpt = None,
 ) -> None:
     """SLA compliance per SLA and per person for clocks started in the period, and the
     neglected leads (breached and still open)."""
-    _run("sla", events, agreement, as_of, start, end, fmt, chart, lang, strict)
+    _run("sla", events, agreement, as_of, start, end, fmt, chart, lang, strict, engine=engine)
 
 
 def neglected(
@@ -319,9 +378,10 @@ def neglected(
     fmt: FormatOpt = TableFormat.table,
     lang: LangOpt = Language.ja,
     strict: StrictOpt = False,
+    engine: EngineOpt = None,
 ) -> None:
     """Only the neglected leads: SLA clocks past their deadline and still open, latest first."""
-    _run("neglected", events, agreement, as_of, start, end, fmt, None, lang, strict)
+    _run("neglected", events, agreement, as_of, start, end, fmt, None, lang, strict, engine=engine)
 
 
 def attribution(
@@ -335,10 +395,11 @@ def attribution(
     chart: ChartOpt = None,
     lang: LangOpt = Language.ja,
     strict: StrictOpt = False,
+    engine: EngineOpt = None,
 ) -> None:
     """Which content and sources the converted leads had touched, against the leads of the same
     cohort that did not convert (share of each group and lift)."""
-    _run("attribution", events, agreement, as_of, start, end, fmt, chart, lang, strict, target=target)
+    _run("attribution", events, agreement, as_of, start, end, fmt, chart, lang, strict, engine=engine, target=target)
 
 
 def trend(
@@ -351,9 +412,10 @@ def trend(
     chart: ChartOpt = None,
     lang: LangOpt = Language.ja,
     strict: StrictOpt = False,
+    engine: EngineOpt = None,
 ) -> None:
     """MQL hand-overs per month, their MQL→SQL conversion and median lead time."""
-    _run("trend", events, agreement, as_of, start, end, fmt, chart, lang, strict)
+    _run("trend", events, agreement, as_of, start, end, fmt, chart, lang, strict, engine=engine)
 
 
 def register(app: typer.Typer) -> None:
