@@ -45,6 +45,8 @@ class BatchScore:
     unknown_lead_actions: list[tuple[str, RefusedAction]] = field(default_factory=list)
     bad_rows: list[BadRow] = field(default_factory=list)
     stats: RunStats = field(default_factory=RunStats)
+    leads: list[LeadResult] | None = None
+    """The engine's own ``LeadResult`` objects when it has them (see ``BatchRun.leads``)."""
 
     def json_objects(self) -> Iterator[dict[str, Any]]:
         """The SPEC §7 ``score --json`` objects."""
@@ -54,6 +56,8 @@ class BatchScore:
 
     def lead_results(self) -> Iterator[LeadResult]:
         """Every lead as a ``LeadResult`` (what the reports read)."""
+        if self.leads is not None:
+            return iter(self.leads)
         from leadpact.adapters.batch.results_table import lead_results
 
         return lead_results(self.results)
@@ -127,6 +131,7 @@ def score_file(
         unknown_lead_actions=run.unknown_lead_actions,
         bad_rows=run.bad_rows,
         stats=run.stats,
+        leads=run.leads,
     )
 
 

@@ -69,4 +69,5 @@ def run_replay(agreement: Agreement, path: str, as_of: int | None, *, with_trait
         replayed_rows=len(messages),
     )
     unknown = [(u.lead_id, u.refused) for u in result.unknown_lead_actions]
-    return BatchRun("replay", as_of, table, unknown, bad, stats)
+    leads = [result.leads[lead_id] for lead_id in sorted(result.leads)]
+    return BatchRun("replay", as_of, table, unknown, bad, stats, leads)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadpact.adapters.batch.reader import BadRow
-from leadpact.domain.results import RefusedAction
+from leadpact.domain.results import LeadResult, RefusedAction
 
 
 @dataclass(slots=True)
@@ -35,3 +35,6 @@ class BatchRun:
     unknown_lead_actions: list[tuple[str, RefusedAction]] = field(default_factory=list)
     bad_rows: list[BadRow] = field(default_factory=list)
     stats: RunStats = field(default_factory=RunStats)
+    leads: list[LeadResult] | None = None
+    """The engine's own lead objects when it has them (the reference replay), sorted by lead
+    id, so readers that want ``LeadResult`` objects do not rebuild them from ``results``."""
