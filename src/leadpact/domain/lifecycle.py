@@ -59,6 +59,10 @@ def role_may(role: str, action: str) -> bool:
     return role == "admin" or role in ACTION_RULES[action].roles
 
 
+UNKNOWN_LEAD: Final = "unknown lead: an action needs an existing lead (only create_sgl creates one)"
+"""Why an action on a lead that does not exist (yet, at the action's time) is refused."""
+
+
 def permission_problem(role: str, action: str, stage: str | None) -> str | None:
     """Why ``role`` may not do ``action`` on a lead in ``stage`` (None: it may).
 
@@ -72,7 +76,7 @@ def permission_problem(role: str, action: str, stage: str | None) -> str | None:
     if action == "create_sgl":
         return "lead already exists; create_sgl creates a new lead" if stage is not None else None
     if stage is None:
-        return "unknown lead: an action needs an existing lead (only create_sgl creates one)"
+        return UNKNOWN_LEAD
     if stage not in rule.allowed_from:
         allowed = ", ".join(s for s in (*STAGE_ORDER, "disqualified") if s in rule.allowed_from)
         return f"{action} is not allowed in stage {stage} (allowed from: {allowed})"

@@ -23,7 +23,7 @@ from typing import Any
 
 from leadpact.adapters.store.event_log import EventLog
 from leadpact.adapters.store.lead_queries import LeadQueries
-from leadpact.domain.lifecycle import ACTION_RULES, REASON_REQUIRED
+from leadpact.domain.lifecycle import ACTION_RULES, REASON_REQUIRED, UNKNOWN_LEAD
 from leadpact.domain.messages import BANT_ITEMS, Message, MessageError
 from leadpact.service.evaluation import OnlineEngine
 from leadpact.service.handoff import run_machine
@@ -129,6 +129,10 @@ class ActionService:
             msg.seq = log.next_id()
             machine, _ = run_machine(lead_id, [*history, msg], tx.agreement, max([msg.ts, *(m.ts for m in history)]))
             refused = next((e for e in (machine.errors if machine else ()) if e.message_id == msg.message_id), None)
+            if refused is not None and refused.reason == UNKNOWN_LEAD:
+                # Stored, but every event of it is later than the action (a client clock running
+                # fast): at the action's time the lead does not exist, as GET /v1/leads/{id} says.
+                raise UnknownLeadError(lead_id)
             if machine is None or refused is not None:
                 raise ActionRefusedError(refused.reason if refused else "the action would not create the lead")
             append(tx.conn, [msg], now)

@@ -129,6 +129,32 @@ def test_gzip_bodies_and_write_key_in_the_body_are_understood(server: Server) ->
         assert client.get("/v1/leads/gz", params=AS_OF).json()["traits"] == {"job_level": "executive"}
 
 
+def _gzip_post(server: Server, body: bytes) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/v1/batch",
+        content=body,
+        auth=(server.keys["write"], ""),
+        headers={"content-encoding": "gzip", "content-type": "application/json"},
+    )
+
+
+def test_a_gzip_body_is_read_to_its_end_and_every_member_counts(server: Server) -> None:
+    """RFC 1952 allows several members (gzip.decompress reads them all); a body cut before its
+    CRC trailer, or with bytes after the stream, is refused instead of half-trusted."""
+    text = json.dumps({"batch": [_msg(messageId="gzm-1", userId="gzm", event="Webinar Attended")]}).encode()
+    whole = gzip.compress(text)
+    half = len(text) // 2
+    two_members = gzip.compress(text[:half]) + gzip.compress(text[half:])
+    assert _gzip_post(server, two_members).json()["stored"] == 1
+    for body, reason in (
+        (whole[:-8], "truncated body"),
+        (whole + b"GARBAGE", "7 byte(s) after the end of the stream"),
+    ):
+        response = _gzip_post(server, body)
+        assert (response.status_code, response.json()["field"]) == (400, "body")
+        assert reason in response.json()["detail"]
+
+
 def test_single_message_endpoints_take_their_type_from_the_path(server: Server) -> None:
     with server.writer() as client:
         ok = client.post(
@@ -167,7 +193,12 @@ def test_keys_decide_who_may_send_and_read(server: Server) -> None:
     message = {"batch": [_msg(messageId="auth-1", userId="auth")]}
     assert httpx.post(f"{server.url}/v1/batch", json=message).status_code == 401
     assert httpx.post(f"{server.url}/v1/batch", json=message, auth=("lpw_unknown", "")).status_code == 401
+    # A key in the header is judged before the body: a wrong key is a 401 whatever follows.
+    for body in (b"{not json", b"x" * 600_000):
+        refused = httpx.post(f"{server.url}/v1/batch", content=body, auth=("lpw_unknown", ""))
+        assert refused.status_code == 401, refused.text
     with server.client("viewer") as viewer:
+        assert viewer.post("/v1/batch", content=b"{not json").status_code == 403
         assert viewer.post("/v1/batch", json=message).status_code == 403
     with server.writer() as writer:
         assert writer.get("/v1/leads").status_code == 403

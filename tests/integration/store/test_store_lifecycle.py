@@ -65,6 +65,19 @@ def test_an_action_on_an_unknown_lead_is_refused_unless_it_creates_one(services:
     assert (view["stage"], view["origin"], view["traits"]["company"]) == ("sql", "sales", "紹介株式会社")
 
 
+def test_a_lead_whose_events_all_lie_ahead_does_not_exist_yet_for_actions_as_for_reads(services: Services) -> None:
+    """A client clock running fast: the lead is stored, but at the action's time it has no event
+    yet, so the action answers like GET /v1/leads/{id} (unknown lead), not with a refusal."""
+    ingest(services, mql_burst("early", 120))
+    services.engine.run_pending()
+    with pytest.raises(UnknownLeadError):
+        services.leads.get("early", us(60))
+    with pytest.raises(UnknownLeadError):
+        _act(services, "early", "contact", "inside_sales", 60)
+    _act(services, "early", "accept", "inside_sales", 130)  # once the lead exists, it is acted on
+    assert services.leads.get("early", us(140))["stage"] == "sal"
+
+
 def test_required_action_fields_are_checked_before_anything_else(services: Services) -> None:
     ingest(services, mql_burst("u1"))
     with pytest.raises(MessageError) as error:

@@ -62,14 +62,32 @@ async def read_body(request: Request, limit: int) -> bytes:
         return raw
     if encoding != "gzip":
         raise BodyError(415, "Content-Encoding", f"expected gzip or identity, found {encoding!r}")
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        data = inflater.decompress(raw, limit + 1)
-    except zlib.error as exc:
-        raise BodyError(400, "body", f"invalid gzip data ({exc})") from None
-    if len(data) > limit or inflater.unconsumed_tail:
-        raise _too_large(limit, "the inflated request body")
-    return data
+    return _gunzip(raw, limit)
+
+
+def _gunzip(raw: bytes, limit: int) -> bytes:
+    """Every member of a gzip body (RFC 1952 allows several, as ``gzip.decompress`` reads),
+    each checked to its end (CRC and size); nothing may follow the last one."""
+    parts: list[bytes] = []
+    size = 0
+    rest = raw
+    while True:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            data = inflater.decompress(rest, limit + 1 - size)
+        except zlib.error as exc:
+            raise BodyError(400, "body", f"invalid gzip data ({exc})") from None
+        size += len(data)
+        if size > limit or inflater.unconsumed_tail:
+            raise _too_large(limit, "the inflated request body")
+        parts.append(data)
+        if not inflater.eof:
+            raise BodyError(400, "body", "invalid gzip data (the stream ends before its end: truncated body)")
+        rest = inflater.unused_data
+        if not rest:
+            return b"".join(parts)
+        if not rest.startswith(b"\x1f\x8b"):
+            raise BodyError(400, "body", f"invalid gzip data ({len(rest)} byte(s) after the end of the stream)")
 
 
 def parse_json(raw: bytes) -> Any:

@@ -61,6 +61,12 @@ async def _handle(request: Request, expected_type: str | None) -> Response:
     services: Services = request.app.state.services
     now: int = request.app.state.clock.now_us()
     key = key_from_headers(request.headers.get("authorization"))
+    # A key in the header is checked before the body is read (a wrong key is a 401 whatever
+    # the body); a key given only as `writeKey` in the body can only be checked after parsing.
+    who = None
+    if key is not None:
+        who = authenticate(request, key)
+        require_ingest(who)
     limit = MAX_MESSAGE_BYTES if expected_type is not None else MAX_BATCH_BYTES
     raw = await read_body(request, limit)
     payload = parse_json(raw)
@@ -72,10 +78,10 @@ async def _handle(request: Request, expected_type: str | None) -> Response:
             raise BodyError(400, "batch", "expected an object with a `batch` list of messages")
     else:
         items = [payload]
-    if key is None and isinstance(payload.get("writeKey"), str):
-        key = payload["writeKey"]
-    who = authenticate(request, key)
-    require_ingest(who)
+    if who is None:
+        body_key = payload.get("writeKey")
+        who = authenticate(request, body_key if isinstance(body_key, str) else None)
+        require_ingest(who)
     received = from_us(now)
     deep = suspicious(raw)
     measure = len(raw) > MAX_MESSAGE_BYTES
