@@ -291,3 +291,9 @@ def test_a_timestamp_outside_the_supported_range_is_rejected_naming_it(moment: s
 @pytest.mark.parametrize("moment", ["1900-01-01T00:00:00Z", "8999-12-31T23:59:59.999999Z"])
 def test_the_ends_of_the_supported_range_are_accepted(moment: str) -> None:
     assert messages(page("/", at=moment))[0].ts == us(moment)
+
+
+def test_an_offset_of_a_day_or_more_is_named_in_plain_words() -> None:
+    error = rejected(page("/", at="2026-01-09T15:00:00+24:00"))
+    assert error.field == "timestamp"
+    assert error.problem.endswith("(the UTC offset must be between -23:59 and +23:59)")

@@ -50,7 +50,12 @@ def iso(us: int, zone: tzinfo = UTC) -> str:
 
 def parse_iso(text: str) -> datetime:
     """Parse ISO 8601 that must carry an offset (``Z`` or ``+09:00``); raises ValueError."""
-    moment = datetime.fromisoformat(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        if str(exc).startswith("offset must be a timedelta"):  # Python's words for +24:00 and beyond
+            raise ValueError("the UTC offset must be between -23:59 and +23:59") from None
+        raise
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("timestamp has no UTC offset (e.g. 2026-01-09T15:00:00+09:00)")
     return moment

@@ -81,6 +81,9 @@ def test_actions_move_leads_refusals_are_409_and_roles_are_403(server: Server) -
         missing = seller.post("/v1/leads/act-1/actions", json={"action": "reject"})
         assert missing.status_code == 400 and missing.json()["field"] == "properties.reason"
         assert seller.post("/v1/leads/act-1/actions", json={"action": "promote"}).status_code == 400
+        long_id = seller.post("/v1/leads/act-1/actions", json={"action": "contact", "messageId": "m" * 256})
+        assert long_id.status_code == 400  # worded as ingestion words the same limit
+        assert long_id.json()["detail"] == "messageId: expected at most 255 characters"
     with server.client("viewer") as viewer:
         assert viewer.post("/v1/leads/act-1/actions", json={"action": "contact"}).status_code == 403
     with server.client("field_sales") as closer:

@@ -34,12 +34,24 @@ def _http(_: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, str(exc.detail), headers=exc.headers)
 
 
+def _reason(error: Mapping[str, Any]) -> str:
+    """Pydantic's message, in the words ingestion uses for the same limits (its ``too_long``
+    says "items" for a constrained string type)."""
+    context = error.get("ctx") or {}
+    kind = error.get("type")
+    if kind in ("too_long", "string_too_long") and "max_length" in context:
+        return f"expected at most {context['max_length']} characters"
+    if kind in ("too_short", "string_too_short") and "min_length" in context:
+        return f"expected at least {context['min_length']} character(s)"
+    return str(error.get("msg", "invalid"))
+
+
 def _validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = []
     for error in exc.errors():
         loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")]
-        errors.append({"field": ".".join(loc) or "body", "reason": str(error.get("msg", "invalid"))})
+        errors.append({"field": ".".join(loc) or "body", "reason": _reason(error)})
     first = errors[0] if errors else {"field": "body", "reason": "invalid request"}
     return problem(400, f"{first['field']}: {first['reason']}", first["field"], errors=errors)
 
