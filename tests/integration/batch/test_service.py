@@ -44,6 +44,20 @@ def test_auto_replays_small_files_and_reads_stdin_only_with_the_replay(small: Pa
         choose_engine("fast", small)
 
 
+def test_auto_switches_to_the_embedded_engine_earlier_for_parquet(tmp_path: Path) -> None:
+    """About the same number of events: 16 MB of JSONL, 2 MB of Parquet."""
+    for name, size, expected in (
+        ("a.parquet", (2 << 20) - 1, "replay"),
+        ("b.parquet", 2 << 20, "duckdb"),
+        ("c.jsonl", 2 << 20, "replay"),
+        ("d.jsonl", 16 << 20, "duckdb"),
+    ):
+        path = tmp_path / name
+        with path.open("wb") as stream:
+            stream.truncate(size)  # only the size is read
+        assert choose_engine("auto", path) == expected, name
+
+
 def test_a_missing_events_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(BatchError, match=r"nope\.jsonl: no such events file"):
         score_file(agreement("step"), tmp_path / "nope.jsonl")

@@ -1,8 +1,8 @@
 """``leadpact report waterfall|sla|neglected|attribution|trend [EVENTS]``: the SPEC §6 reports.
 
 Parse → get the leads → compute → render. The leads come from an event file
-(:func:`leads_from_events`: scored by the batch engine, the reference replay below 16 MB and
-the embedded engine above, or as ``--engine`` says) or, without one, from the store
+(:func:`leads_from_events`: scored by the batch engine, the reference replay below 16 MB of JSONL or
+2 MB of Parquet and the embedded engine above, or as ``--engine`` says) or, without one, from the store
 (:func:`leads_from_the_store`, see :mod:`leadpact.service.reports.store_source`).
 """
 
@@ -82,7 +82,7 @@ EngineOpt = Annotated[
     typer.Option(
         "--engine",
         help="For an events file: replay (reference), duckdb (embedded, large files), spark, or auto (the"
-        " default): replay below 16 MB.",
+        " default): replay below 16 MB of JSONL or 2 MB of Parquet.",
     ),
 ]
 AgreementOpt = Annotated[

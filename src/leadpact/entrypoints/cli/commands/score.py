@@ -37,7 +37,8 @@ def score(
         str,
         typer.Option(
             "--engine",
-            help="replay (reference), duckdb (embedded, large files), spark (cluster), or auto: replay below 16 MB.",
+            help="replay (reference), duckdb (embedded, large files), spark (cluster), or auto: replay below"
+            " 16 MB of JSONL or 2 MB of Parquet.",
         ),
     ] = "auto",
     out: Annotated[
