@@ -143,3 +143,36 @@ def test_the_default_evaluation_time_ignores_a_later_copy_of_a_message(tmp_path:
     assert found == dict.fromkeys(("replay", "duckdb", "spark"), expected)
     messages, _ = read_messages(path)
     assert default_as_of(messages) == expected  # the reports' and flows' default too
+
+
+def test_struct_fields_of_json_type_read_alike_on_every_engine(tmp_path: Path, spark: Any) -> None:
+    """DuckDB writes a trait whose values mix strings and numbers as Arrow's JSON type; Spark
+    reads such a field as its storage text, so its tasks cast it back to the file's type."""
+    import pyarrow as pa
+
+    from leadpact.adapters.batch.results_table import lead_results
+    from leadpact.adapters.batch.spark_engine import run_spark
+
+    employees = pa.array(['"350"', "5000", "12"], type=pa.json_())
+    traits = pa.StructArray.from_arrays(
+        [pa.array(["director", "staff", "staff"]), employees], ["job_level", "employees"]
+    )
+    table = pa.table(
+        {
+            "type": ["identify"] * 3,
+            "messageId": ["m1", "m2", "m3"],
+            "timestamp": ["2026-01-09T15:00:00+09:00"] * 3,
+            "userId": ["u1", "u2", "u3"],
+            "traits": traits,
+        }
+    )
+    path = tmp_path / "json_typed.parquet"
+    pq.write_table(table, path)
+    a = agreement("step")
+    fits = {
+        engine: [lead.fit for lead in score_file(a, path, engine=engine, workers=1, detail=True).lead_results()]
+        for engine in ("replay", "duckdb")
+    }
+    spark_run = run_spark(a, str(path), None, session=spark, with_traits=True)
+    fits["spark"] = [lead.fit for lead in lead_results(spark_run.results)]
+    assert fits == {engine: [25.0, 15.0, 10.0] for engine in ("replay", "duckdb", "spark")}

@@ -29,7 +29,7 @@ from leadpact.adapters.batch.duckdb_engine import needs_event_properties
 from leadpact.adapters.batch.events_table import EVENT_COLUMNS, EVENT_NAMES
 from leadpact.adapters.batch.lead_runner import replay_batch
 from leadpact.adapters.batch.matching import RuleMatching
-from leadpact.adapters.batch.reader import BadRow, is_parquet
+from leadpact.adapters.batch.reader import NESTED_COLUMNS, BadRow, is_parquet
 from leadpact.adapters.batch.results_table import result_schema
 from leadpact.adapters.batch.run import BatchRun, RunStats
 from leadpact.domain.agreement import Agreement
@@ -124,11 +124,55 @@ def _canonical_schema(matching: RuleMatching) -> Any:
     return pa.schema(fields)
 
 
+def _json_typed_columns(path: str) -> dict[str, Any]:
+    """The file's nested columns that hold fields of Arrow's JSON type, with their Arrow type.
+    Spark reads such a field as its storage string; the tasks cast it back, so DuckDB decodes
+    it as the embedded engine and the replay do. Empty when the file's schema cannot be read
+    here (a cluster path this machine cannot open): those fields are then read as text."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException):
+        return {}
+    return {field.name: field.type for field in schema if field.name in NESTED_COLUMNS and _has_json(field.type)}
+
+
+def _has_json(arrow_type: Any) -> bool:
+    if getattr(arrow_type, "extension_name", None) == "arrow.json":
+        return True
+    children = [arrow_type.field(i).type for i in range(arrow_type.num_fields)] if arrow_type.num_fields else []
+    value_type = getattr(arrow_type, "value_type", None) or getattr(arrow_type, "item_type", None)
+    return any(_has_json(child) for child in [*children, *([value_type] if value_type is not None else [])])
+
+
+def _as_in_file(table: Any, json_columns: dict[str, Any]) -> Any:
+    """``table`` with each JSON-holding column cast back to the file's type (see
+    :func:`_json_typed_columns`); a column Spark delivered in another shape is left as it is."""
+    import pyarrow as pa
+
+    for name, file_type in json_columns.items():
+        index = table.schema.get_field_index(name)
+        if index < 0:
+            continue
+        try:
+            table = table.set_column(index, name, table.column(index).cast(file_type))
+        except (pa.ArrowException, ValueError):
+            continue
+    return table
+
+
 def _canonicalise(
-    agreement: Agreement, source_kind: str, parquet_columns: dict[str, str] | None, source_name: str
+    agreement: Agreement,
+    source_kind: str,
+    parquet_columns: dict[str, str] | None,
+    source_name: str,
+    json_columns: dict[str, Any] | None = None,
 ) -> Callable[[Iterator[Any]], Iterator[Any]]:
     """A ``mapInArrow`` function: raw batches in, canonical rows (and bad rows) out."""
     keep = needs_event_properties(agreement)
+    typed = json_columns or {}
 
     def run(batches: Iterator[Any]) -> Iterator[Any]:
         import duckdb
@@ -140,9 +184,8 @@ def _canonicalise(
         schema = _canonical_schema(matching)
         con = duckdb.connect(config={"threads": 1})
         for batch in batches:
-            table = load_batch(
-                con, pa.Table.from_batches([batch]), source_kind, parquet_columns, matching, keep, source_name
-            )
+            raw = _as_in_file(pa.Table.from_batches([batch]), typed) if typed else pa.Table.from_batches([batch])
+            table = load_batch(con, raw, source_kind, parquet_columns, matching, keep, source_name)
             yield from table.cast(schema).to_batches()
         con.close()
 
@@ -170,7 +213,10 @@ def run_spark(
         raw = spark.read.parquet(events_path)
         columns = {f.name: _duckdb_type(f.dataType.simpleString()) for f in raw.schema.fields}
         raw = raw.withColumn("file_row_number", sf.monotonically_increasing_id())
-        canonical = raw.mapInArrow(_canonicalise(agreement, "parquet", columns, events_path), canonical_ddl)
+        canonical = raw.mapInArrow(
+            _canonicalise(agreement, "parquet", columns, events_path, _json_typed_columns(events_path)),
+            canonical_ddl,
+        )
     else:
         raw = spark.read.text(events_path).withColumn("seq", sf.monotonically_increasing_id() + 1)
         raw = raw.withColumnRenamed("value", "line")
