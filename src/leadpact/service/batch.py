@@ -160,10 +160,10 @@ def _run_engine(
 
         run = run_duckdb(agreement, path, as_of, DuckDbOptions(workers=workers, with_traits=detail), progress)
     else:
-        from leadpact.adapters.batch.spark_engine import SparkUnavailableError, run_spark
+        from leadpact.adapters.batch.spark_engine import SparkInputError, SparkUnavailableError, run_spark
 
         try:
             run = run_spark(agreement, path, as_of, master=spark_master, with_traits=detail, progress=progress)
-        except SparkUnavailableError as exc:
+        except (SparkUnavailableError, SparkInputError) as exc:
             raise BatchError(str(exc)) from None
     return run

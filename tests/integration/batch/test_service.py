@@ -176,3 +176,18 @@ def test_struct_fields_of_json_type_read_alike_on_every_engine(tmp_path: Path, s
     spark_run = run_spark(a, str(path), None, session=spark, with_traits=True)
     fits["spark"] = [lead.fit for lead in lead_results(spark_run.results)]
     assert fits == {engine: [25.0, 15.0, 10.0] for engine in ("replay", "duckdb", "spark")}
+
+
+def test_spark_names_a_parquet_type_it_cannot_read_and_the_way_out(tmp_path: Path, spark: Any) -> None:
+    import pyarrow as pa
+
+    from leadpact.adapters.batch.spark_engine import SparkInputError, run_spark
+
+    path = tmp_path / "ns.parquet"
+    stamps = pa.array([1767225600123456789], type=pa.timestamp("ns", tz="UTC"))
+    pq.write_table(pa.table({"type": ["page"], "messageId": ["m1"], "userId": ["u1"], "timestamp": stamps}), path)
+    with pytest.raises(SparkInputError, match=r"TIMESTAMP\(NANOS,true\).*use --engine duckdb"):
+        run_spark(agreement("step"), str(path), None, session=spark)
+    assert [
+        lead.lead_id for lead in score_file(agreement("step"), path, engine="duckdb", workers=1).lead_results()
+    ] == ["u1"]

@@ -50,6 +50,10 @@ class SparkUnavailableError(RuntimeError):
     pass
 
 
+class SparkInputError(ValueError):
+    """An events file Spark cannot read although the other engines can (named, with the way out)."""
+
+
 LOCAL_DRIVER_MEMORY: Final = "2g"
 """In local mode the driver is the only JVM: Spark's 1 GB default is too small for 10 M events."""
 
@@ -122,6 +126,21 @@ def _canonical_schema(matching: RuleMatching) -> Any:
     fields += [pa.field(name, pa.int64() if kind == "UBIGINT" else types[kind]) for name, kind in matching.columns]
     fields += [pa.field("bad_reason", pa.string())]
     return pa.schema(fields)
+
+
+def _read_parquet(spark: Any, path: str) -> Any:
+    from pyspark.errors import AnalysisException
+
+    try:
+        return spark.read.parquet(path)
+    except AnalysisException as exc:
+        if "PARQUET_TYPE_ILLEGAL" not in str(exc):
+            raise
+        found = str(exc).split("Illegal Parquet type:", 1)[-1].split(". SQLSTATE", 1)[0].strip()
+        raise SparkInputError(
+            f"{path}: Spark cannot read a column of Parquet type {found} (e.g. nanosecond timestamps);"
+            " use --engine duckdb, or write the file with microsecond timestamps"
+        ) from None
 
 
 def _json_typed_columns(path: str) -> dict[str, Any]:
@@ -210,7 +229,7 @@ def run_spark(
     canonical_ddl = _ddl(_canonical_schema(matching))
     say("reading events (Spark)")
     if is_parquet(events_path):
-        raw = spark.read.parquet(events_path)
+        raw = _read_parquet(spark, events_path)
         columns = {f.name: _duckdb_type(f.dataType.simpleString()) for f in raw.schema.fields}
         raw = raw.withColumn("file_row_number", sf.monotonically_increasing_id())
         canonical = raw.mapInArrow(
