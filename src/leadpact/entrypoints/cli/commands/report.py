@@ -26,7 +26,7 @@ from leadpact.domain.results import LeadResult
 from leadpact.domain.timeutil import iso
 from leadpact.entrypoints.cli.commands._moments import parse_as_of, parse_bound
 from leadpact.entrypoints.cli.commands.agreement import load_agreement_or_exit
-from leadpact.entrypoints.cli.output import fail, progress
+from leadpact.entrypoints.cli.output import echo_bad_rows, fail, progress
 from leadpact.service.labels import Lang
 from leadpact.service.reports import ReportKind, ReportScope, compute, report_json
 from leadpact.service.reports.chart_words import chart_words
@@ -139,11 +139,8 @@ def score_events(
     than the wrong file), on ``--strict`` with a bad line, or when the file cannot be read."""
     run = score_events_quietly(events, agreement, as_of_us, engine)
     bad = run.bad_rows
-    for row in bad:
-        typer.echo(row.render() if strict else f"{row.render()} ({row.unit} skipped)", err=True)
+    echo_bad_rows(bad, strict=strict, source=_events_name(events), outcome="no report produced")
     unit = bad[0].unit if bad else "line"
-    if bad and strict:
-        fail(f"{len(bad)} bad {unit}(s) in {_events_name(events)}; no report produced (--strict)")
     if run.stats.rows <= len(bad):
         skipped = f"1 {unit}" if len(bad) == 1 else f"{len(bad)} {unit}s"
         fail(f"{_events_name(events)}: no valid events ({skipped} skipped); nothing to report")

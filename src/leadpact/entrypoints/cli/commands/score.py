@@ -13,7 +13,7 @@ from leadpact.adapters.agreement_yaml import load_agreement
 from leadpact.domain.agreement import AgreementError
 from leadpact.domain.timeutil import iso
 from leadpact.entrypoints.cli.commands._moments import parse_as_of
-from leadpact.entrypoints.cli.output import fail, progress
+from leadpact.entrypoints.cli.output import echo_bad_rows, fail, progress
 from leadpact.service.batch import ENGINES, BatchError, BatchScore, score_file
 
 
@@ -83,10 +83,7 @@ def score(
             )
         except BatchError as exc:
             fail(str(exc))
-    for bad in run.bad_rows:
-        typer.echo(bad.render() if strict else f"{bad.render()} ({bad.unit} skipped)", err=True)
-    if run.bad_rows and strict:
-        fail(f"{len(run.bad_rows)} bad {run.bad_rows[0].unit}(s) in {events}; nothing scored (--strict)")
+    echo_bad_rows(run.bad_rows, strict=strict, source=events, outcome="nothing scored")
     for lead_id, refused in run.unknown_lead_actions:
         typer.echo(f"refused {refused.action} on {lead_id!r} ({refused.message_id}): {refused.reason}", err=True)
     if out is not None:
