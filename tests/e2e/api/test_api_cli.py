@@ -51,6 +51,8 @@ def test_db_upgrade_migrates_once(env: dict[str, str]) -> None:
     assert code == 0 and f"upgraded (empty) → {head}" in out
     code, out, _ = _run(env, "db", "upgrade")
     assert code == 0 and f"already at revision {head}" in out
+    code, _, err = _run(env, "db", "upgrade", "bogus")
+    assert code == 2 and f"revision 'bogus': Can't locate revision identified by 'bogus' (the newest is {head})" in err
 
 
 def test_keys_are_printed_alone_on_the_last_line(env: dict[str, str]) -> None:
@@ -60,6 +62,11 @@ def test_keys_are_printed_alone_on_the_last_line(env: dict[str, str]) -> None:
     assert code == 0 and out.splitlines()[-1].startswith("lpw_")
     assert _run(env, "keys", "create", "--user", "x", "--role", "boss")[0] == 2
     assert _run(env, "keys", "create")[0] == 2
+    # Options that would be silently dropped are refused instead.
+    code, _, err = _run(env, "keys", "create", "--write", "--role", "admin")
+    assert code == 2 and "--role: only with --user" in err
+    code, _, err = _run(env, "keys", "create", "--user", "y", "--role", "viewer", "--label", "site")
+    assert code == 2 and "--label: only with --write" in err
 
 
 def test_ingest_then_read_and_act_from_the_command_line(env: dict[str, str], tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ an unreachable database the same way.
 from __future__ import annotations
 
 import typer
+from alembic.util.exc import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -49,6 +50,8 @@ def db_upgrade(
         before = current_revision(services.store)
         upgrade(services.store, revision)
         after = current_revision(services.store)
+    except CommandError as exc:  # alembic's: no such revision, a revision that cannot be reached
+        fail(f"revision {revision!r}: {exc} (the newest is {head_revision()})")
     except SQLAlchemyError as exc:
         fail(f"migration failed: {exc}", EXIT_STORE)
     finally:

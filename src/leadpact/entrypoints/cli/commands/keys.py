@@ -16,7 +16,9 @@ from leadpact.service.clock import SystemClock
 
 def create(
     user: str | None = typer.Option(None, "--user", help="The user the API key acts as (created if new)."),
-    role: str | None = typer.Option(None, "--role", help=f"The new user's role: {', '.join(ROLES)}."),
+    role: str | None = typer.Option(
+        None, "--role", help=f"The user's role (required with --user): {', '.join(ROLES)}."
+    ),
     write: bool = typer.Option(False, "--write", help="Create a write key (ingestion only) instead."),
     label: str | None = typer.Option(None, "--label", help="A note on what a write key is for."),
 ) -> None:
@@ -25,6 +27,10 @@ def create(
         fail("give either --write, or --user U --role R")
     if user is not None and role is None:
         fail("--role: required with --user (one of " + ", ".join(ROLES) + ")")
+    if write and role is not None:
+        fail("--role: only with --user (a write key has no role: it can only send events)")
+    if label is not None and not write:
+        fail("--label: only with --write (it notes what a write key is for)")
     services = open_services()
     now = SystemClock().now_us()
     try:
