@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from nurture_history import JANE, TARO, TWO_MAILS, act, track
+from nurture_history import DECISION_MAKER, JANE, ONE_MAIL, TARO, TWO_MAILS, act, track
 from smtp_inbox import Inbox, html_of, smtp_server, text_of
 from typer.testing import CliRunner
 
@@ -381,8 +381,6 @@ steps:
   - {id: b, send_email: webinar_invite}
 """
 """A flow whose run ends ("completed") the moment its last mail is due, sent or not."""
-DECISION_MAKER = {"job_level": "executive", "industry": "software", "employees": 500}
-"""Fit 35: with the whitepaper (15) an MQL at once, so inside sales may accept it."""
 
 
 def test_queued_last_step_mail_is_not_sent_after_the_lead_is_accepted_or_disqualified(world: World) -> None:
@@ -445,13 +443,6 @@ steps:
 
 # --- never more than 72 hours late ----------------------------------------------------------------------
 
-ONE_MAIL = """\
-id: one_mail
-version: "1"
-trigger: {event: Whitepaper Downloaded}
-steps:
-  - {id: invite, send_email: webinar_invite}
-"""
 ONE = "nurture:one_mail:1:u1:1:invite"
 
 

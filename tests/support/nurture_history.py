@@ -16,6 +16,17 @@ steps:
   - {id: second, send_email: case_study}
 """
 """A flow of two mails three days apart."""
+ONE_MAIL = """\
+id: one_mail
+version: "1"
+trigger: {event: Whitepaper Downloaded}
+steps:
+  - {id: invite, send_email: webinar_invite}
+"""
+"""A flow of one mail: its runs end ("completed") the moment the mail is due, whether it went
+out or still waits."""
+DECISION_MAKER = {"job_level": "executive", "industry": "software", "employees": 500}
+"""Fit 35: with the whitepaper (15) an MQL at once, so inside sales may accept it."""
 TARO = {
     "email": "taro@buyer.example",
     "name": "山田 太郎",

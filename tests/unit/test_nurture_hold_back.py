@@ -5,20 +5,13 @@ of every run the lead was in by then — still going or already ended — but no
 from __future__ import annotations
 
 from factories import action, default, identify, messages, track, us
+from nurture_history import ONE_MAIL
 
 from leadpact.adapters.flow_yaml import load_flow_text
 from leadpact.domain.flow_engine import evaluate_lead
 from leadpact.domain.flow_runs import ActiveFlow, FlowRun, LeadFlows
 from leadpact.service.nurture.outbox import OutboxMail
 from leadpact.service.nurture.runner import hold_back_reason
-
-ONE_MAIL = """\
-id: one_mail
-version: "1"
-trigger: {event: Whitepaper Downloaded}
-steps:
-  - {id: invite, send_email: webinar_invite}
-"""
 
 
 def queued(run: int = 1, due_at: int = 0) -> OutboxMail:

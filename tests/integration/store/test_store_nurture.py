@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from nurture_history import JANE, TARO, TWO_MAILS, act, track
+from nurture_history import DECISION_MAKER, JANE, ONE_MAIL, TARO, TWO_MAILS, act, track
 from smtp_inbox import Inbox, html_of, smtp_server, text_of
 from sqlalchemy import text
 from store_checks import make_services
@@ -317,15 +317,6 @@ def test_a_deactivated_flow_sends_nothing_more_and_starts_afresh_when_activated_
     assert len(shop.inbox.to("taro@buyer.example")) == 1
 
 
-ONE_MAIL = """\
-id: one_mail
-version: "1"
-trigger: {event: Whitepaper Downloaded}
-steps:
-  - {id: invite, send_email: webinar_invite}
-"""
-"""Its runs end ("completed") the moment the mail is due, whether it went out or still waits."""
-DECISION_MAKER = {"job_level": "executive", "industry": "software", "employees": 500}
 """Fit 35: with the whitepaper (15) an MQL at once, so inside sales may accept it."""
 
 
