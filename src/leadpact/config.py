@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///.leadpact/leadpact.db"
@@ -63,6 +63,15 @@ class Settings(BaseSettings):
             "ingestion holds back new batches (0: never)."
         ),
     )
+    evaluation_gather_seconds: float = Field(
+        0.3,
+        ge=0,
+        description=(
+            "`serve`: the online engine evaluates its queue once the longest-waiting lead has waited this long "
+            "(seconds), so events that arrive close together are evaluated together (0: at once). "
+            "Must stay below `evaluation_lag_limit`."
+        ),
+    )
     auto_migrate: bool = Field(True, description="Upgrade the schema when the store is opened.")
     sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
         "NORMAL", description="SQLite: NORMAL survives process crashes; FULL also power loss (slower commits)."
@@ -104,6 +113,17 @@ class Settings(BaseSettings):
         ``flows run`` secret), so links in mail sent by either verify."""
         keys = [*self.tracking_secrets, self.tracking_secret]
         return [key.encode("utf-8") for key in dict.fromkeys(keys) if key]
+
+    @model_validator(mode="after")
+    def _gather_below_lag_limit(self) -> Settings:
+        # ingestion holds back while the engine's oldest queued lead waits over the lag limit:
+        # an engine that waits as long before evaluating would hold it back all the time
+        if self.evaluation_lag_limit > 0 and self.evaluation_gather_seconds >= self.evaluation_lag_limit:
+            raise ValueError(
+                f"evaluation_gather_seconds ({self.evaluation_gather_seconds}) must be below "
+                f"evaluation_lag_limit ({self.evaluation_lag_limit})"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod

@@ -82,7 +82,7 @@ def main() -> None:
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>` prints every thread's stack
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s [evaluator] %(message)s")
     services = build_services(Settings.model_validate({"auto_migrate": False}))
-    loop = EvaluatorLoop(services.engine, SystemClock(), poll=0.1)
+    loop = EvaluatorLoop(services.engine, SystemClock(), poll=0.1, gather=services.settings.evaluation_gather_seconds)
 
     def stop() -> None:
         """Stop after the current chunk; if that hangs (a stuck database), exit anyway: every

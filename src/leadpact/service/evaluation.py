@@ -32,6 +32,7 @@ from leadpact.adapters.store.lead_states import LeadStates
 from leadpact.adapters.store.round_robin_repo import RoundRobinRepo
 from leadpact.domain.agreement import Agreement
 from leadpact.domain.messages import Message
+from leadpact.domain.timeutil import US_PER_SECOND
 from leadpact.service.agreements import ActiveAgreement, AgreementService
 from leadpact.service.lead_cache import LeadCache
 from leadpact.service.lead_changes import LeadChange, prepare, write
@@ -216,9 +217,11 @@ class OnlineEngine:
                 return len(ids)  # a new agreement was activated meanwhile: evaluate again
             tokens = LeadStates(conn).tokens(ids)
             valid = [c for c in changes if tokens.get(c.lead_id) == c.token_seen]
-            moved = log.leads_with_events_after(ids, watermark) | _moved_away(log, valid, rebuild, watermark)
+            newer = log.first_events_after(ids, watermark)
+            moved = newer.keys() | _moved_away(log, valid, rebuild, watermark)
             write(conn, [c for c in valid if not c.unchanged], active.agreement, round_robin_now=False)
             settled = {c.lead_id for c in valid} - moved
+            log.requeue_from({c.lead_id: newer[c.lead_id] for c in valid if c.lead_id in newer})
             log.clear_dirty(sorted(settled & rebuild))  # replayed from the start
             # A lead whose identity was re-linked since the snapshot stays queued with its flag,
             # so its next evaluation replays it (its in-memory state is then not used).
@@ -245,6 +248,15 @@ class OnlineEngine:
             affected = settle(rr, {}, self.active_in(conn)[1].agreement)
             if affected:
                 states.set_owners(states.last_owners(sorted(affected)))
+
+    def gather_wait(self, now: int, gather: float) -> float:
+        """Seconds until the longest-waiting queued lead has waited ``gather`` seconds (0:
+        it has, or nothing waits); ``now`` in µs on the clock ingestion stamps events with."""
+        with self.store.read() as conn:
+            oldest = EventLog(conn).oldest_queued_received_at()
+        if oldest is None:
+            return 0.0
+        return max(0.0, gather - (now - oldest) / US_PER_SECOND)
 
     def pending(self) -> int:
         with self.store.read() as conn:

@@ -24,16 +24,21 @@ another process); work queued by the server wakes it at once."""
 class EvaluatorLoop:
     """Evaluate queued leads and finish agreement activations until stopped."""
 
-    def __init__(self, engine: OnlineEngine, clock: Clock, poll: float = POLL_SECONDS) -> None:
+    def __init__(self, engine: OnlineEngine, clock: Clock, poll: float = POLL_SECONDS, gather: float = 0.0) -> None:
         self.engine = engine
         self.clock = clock
         self.poll = poll
+        self.gather = gather
+        """Seconds the oldest queued lead waits before the queue is evaluated, so that events
+        arriving close together are evaluated together (``evaluation_gather_seconds``)."""
         self.stopping = threading.Event()
 
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
                 progressed = self.engine.reevaluate_step(self.clock.now_us()) is not None
+                if self.gather > 0 and self.stopping.wait(self.engine.gather_wait(self.clock.now_us(), self.gather)):
+                    break
                 progressed = self.engine.run_pending(max_chunks=8) > 0 or progressed
             except Exception:
                 log.exception("evaluation failed; retrying in a second")
@@ -110,11 +115,12 @@ class BackgroundWorker:
         evaluate: bool = True,
         nurture: NurtureScheduler | None = None,
         nurture_interval: float = 60.0,
+        gather: float = 0.0,
     ) -> None:
         self.sla_watch = sla_watch
         self.clock = clock
         self.sla_interval = sla_interval
-        self.evaluator = EvaluatorLoop(engine, clock) if evaluate else None
+        self.evaluator = EvaluatorLoop(engine, clock, gather=gather) if evaluate else None
         self.nurture = NurtureLoop(nurture, clock, nurture_interval) if nurture is not None else None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

@@ -8,14 +8,18 @@ import fcntl
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from store_checks import assert_store_matches, ingest, make_services, reference
 from store_histories import history
 
 from leadpact.adapters.agreement_yaml import default_agreement
 from leadpact.adapters.store.event_log import EventLog
+from leadpact.config import Settings
 from leadpact.domain.messages import Message
+from leadpact.service import evaluation
 from leadpact.service.clock import FixedClock
 from leadpact.service.container import Services
 from leadpact.service.ingest import message_size, validate
@@ -123,3 +127,51 @@ def test_message_size_counts_utf8_bytes_even_beyond_orjson() -> None:
     assert message_size({"name": "伊藤"}) == len('{"name":"伊藤"}'.encode())
     huge = 2**70  # orjson refuses integers beyond 64 bits; the standard library measures it
     assert message_size({"n": huge}) == len(f'{{"n":{huge}}}')
+
+
+def test_a_lead_with_events_after_its_evaluation_waits_from_the_first_of_them(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ingestion paces itself on the age of what the engine has not evaluated: a lead given
+    new events between the engine's snapshot and its write stays queued, waiting since the
+    first new one — not since the events it was just evaluated up to."""
+    objects = history(46, leads=1)
+    first, later = objects[:4], objects[4:8]
+    ingest(services, first, received_at=7 * US)
+    real_prepare = evaluation.prepare
+    interleaved: list[int] = []
+
+    def prepare_then_ingest(*args: Any, **kwargs: Any) -> Any:
+        changes = real_prepare(*args, **kwargs)
+        if not interleaved:
+            with services.store.read() as conn:
+                interleaved.append(EventLog(conn).next_id())
+            ingest(services, later, received_at=9 * US)  # commits between the snapshot and the write
+        return changes
+
+    monkeypatch.setattr(evaluation, "prepare", prepare_then_ingest)
+    services.engine.run_pending(max_chunks=1)
+    assert interleaved, "new events were ingested during the evaluation"
+    with services.store.read() as conn:
+        log = EventLog(conn)
+        assert [since for _, since, _ in log.queue(10)] == [interleaved[0]]
+        assert log.oldest_queued_received_at() == 9 * US
+    services.engine.run_pending()
+    assert_store_matches(services, reference(first + later, default_agreement(), _as_of(first + later)))
+
+
+def test_the_engine_gathers_events_until_the_oldest_queued_lead_has_waited(services: Services) -> None:
+    assert services.engine.gather_wait(5 * US, 0.3) == 0.0, "nothing queued: no wait"
+    ingest(services, history(50, leads=1)[:3], received_at=7 * US)
+    assert services.engine.gather_wait(7 * US + 100_000, 0.3) == pytest.approx(0.2)
+    assert services.engine.gather_wait(8 * US, 0.3) == 0.0
+
+
+@pytest.mark.parametrize(("gather", "limit", "valid"), [(0.3, 0.75, True), (0.75, 0.75, False), (2.0, 0.0, True)])
+def test_the_gathering_time_stays_below_the_lag_limit(gather: float, limit: float, valid: bool) -> None:
+    values = {"evaluation_gather_seconds": gather, "evaluation_lag_limit": limit}
+    if valid:
+        assert Settings.model_validate(values).evaluation_gather_seconds == gather
+    else:
+        with pytest.raises(ValidationError, match="evaluation_gather_seconds"):
+            Settings.model_validate(values)

@@ -262,14 +262,19 @@ class EventLog:
     def count_lead_ids(self) -> int:
         return int(self.raw.fetchall("SELECT COUNT(DISTINCT lead_id) FROM events")[0][0])
 
-    def leads_with_events_after(self, lead_ids: Sequence[str], event_id: int) -> set[str]:
-        """Those of ``lead_ids`` that have an event with an id above ``event_id``.
+    def first_events_after(self, lead_ids: Sequence[str], event_id: int) -> dict[str, int]:
+        """Those of ``lead_ids`` that have an event with an id above ``event_id``, each with
+        the first such id.
 
         The events appended since ``event_id`` are read by id (a range of the primary key):
         the engine asks right after evaluating, when they are few."""
         wanted = set(lead_ids)
-        rows = self.raw.fetchall("SELECT lead_id FROM events WHERE id > ?", (event_id,))
-        return {lead for (lead,) in rows if lead in wanted}
+        rows = self.raw.fetchall("SELECT lead_id, id FROM events WHERE id > ? ORDER BY id", (event_id,))
+        first: dict[str, int] = {}
+        for lead, event in rows:
+            if lead in wanted and lead not in first:
+                first[lead] = int(event)
+        return first
 
     def event_counts(self, lead_ids: Sequence[str], up_to: int) -> dict[str, int]:
         """How many events with an id up to ``up_to`` each of ``lead_ids`` has (absent: none)."""
@@ -323,6 +328,15 @@ class EventLog:
 
     def dirty_count(self) -> int:
         return int(self.raw.fetchall("SELECT COUNT(*) FROM dirty_leads")[0][0])
+
+    def requeue_from(self, first_ids: dict[str, int]) -> None:
+        """Queued leads evaluated up to some event that got more meanwhile stay queued, now
+        waiting since the first of those (``first_ids``): the engine's lag, by which
+        ingestion paces itself, is then the age of what it has not evaluated yet."""
+        self.raw.executemany(
+            "UPDATE dirty_leads SET since_id = ? WHERE lead_id = ? AND since_id > 0 AND since_id < ?",
+            [(first, lead, first) for lead, first in sorted(first_ids.items())],
+        )
 
     def clear_dirty(self, lead_ids: Sequence[str], *, unless_rebuild: bool = False) -> None:
         """Dequeue ``lead_ids``; with ``unless_rebuild``, those flagged for a rebuild (their

@@ -66,6 +66,7 @@ def create_app(
             evaluate=evaluate_in_thread,
             nurture=services.nurture,
             nurture_interval=services.settings.nurture_interval_seconds,
+            gather=services.settings.evaluation_gather_seconds,
         )
         if background
         else None
@@ -76,12 +77,14 @@ def create_app(
         for companion in companions:
             companion.start()
         if worker is not None:
+            services.store.checkpoint_in_background()  # the long-running writer of `serve`
             worker.start()
         try:
             yield
         finally:
             if worker is not None:
                 worker.stop()
+                services.store.stop_background_checkpoints()
             for companion in companions:
                 companion.stop()
             dashboard = getattr(app.state, "dashboard", None)
