@@ -87,6 +87,22 @@ def test_ingest_then_read_and_act_from_the_command_line(env: dict[str, str], tmp
     assert code == 1 and "not allowed in stage sal" in err
     code, _, err = _run(env, "act", "cli-1", "win", "--user", "ito")
     assert code == 1 and "may not win" in err
+
+    # an option the action does not use is refused before anything is recorded
+    def recorded() -> tuple[object, ...]:
+        view = json.loads(_run(env, "leads", "show", "cli-1")[1])
+        return view["stage"], view["owner"], view["history"], view["errors"]
+
+    before = recorded()
+    code, _, err = _run(env, "act", "cli-1", "contact", "--user", "ito", "--reason", "called twice")
+    assert code == 2 and "--reason: contact does not use it; it is for disqualify, lose, recycle, reject" in err
+    code, _, err = _run(env, "act", "cli-1", "contact", "--user", "ito", "--owner", "sato")
+    assert code == 2 and "--owner: contact does not use it; it is for assign" in err
+    code, _, err = _run(env, "act", "cli-1", "reject", "--user", "ito", "--items", "budget")
+    assert code == 2 and "--items: reject does not use it; it is for confirm_bant" in err
+    code, _, err = _run(env, "act", "cli-1", "contact", "--user", "ito", "--trait", "email=a@b.jp")
+    assert code == 2 and "--trait: contact does not use it; it is for create_sgl" in err
+    assert recorded() == before
     assert _run(env, "leads", "show", "nobody")[0] == 1
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from leadpact.adapters.store.access_repo import AccessRepo
-from leadpact.domain.lifecycle import ACTION_RULES, role_may
+from leadpact.domain.lifecycle import ACTION_RULES, REASON_REQUIRED, role_may
 from leadpact.domain.messages import MessageError
 from leadpact.entrypoints.cli.commands.db import open_services
 from leadpact.entrypoints.cli.output import fail
@@ -17,6 +17,20 @@ from leadpact.service.clock import SystemClock
 from leadpact.service.leads import UnknownLeadError
 
 EXIT_REFUSED = 1
+
+OPTION_ACTIONS: dict[str, frozenset[str]] = {
+    "--reason": frozenset(REASON_REQUIRED),
+    "--owner": frozenset({"assign"}),
+    "--items": frozenset({"confirm_bant"}),
+    "--trait": frozenset({"create_sgl"}),
+}
+"""The actions that use each option (SPEC §5); any other action would drop it unseen."""
+
+
+def _check_options(action: str, given: dict[str, bool]) -> None:
+    for option, used_by in OPTION_ACTIONS.items():
+        if given[option] and action not in used_by:
+            fail(f"{option}: {action} does not use it; it is for {', '.join(sorted(used_by))}")
 
 
 def act(
@@ -31,6 +45,8 @@ def act(
     """Record ACTION on LEAD by USER (whose role decides what is allowed); prints the lead."""
     if action not in ACTION_RULES:
         fail(f"ACTION: expected one of {', '.join(ACTION_RULES)}, found {action!r}")
+    given = {"--reason": reason is not None, "--owner": owner is not None, "--items": items is not None}
+    _check_options(action, {**given, "--trait": bool(trait)})
     properties: dict[str, object] = {}
     if reason is not None:
         properties["reason"] = reason
